@@ -1,0 +1,34 @@
+"""Where the course keeps its files; each location can be redirected by an environment variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+DATA_ENV = "AECOURSE_DATA"
+WEIGHTS_ENV = "AECOURSE_WEIGHTS"
+FIGURES_ENV = "AECOURSE_FIGURES"
+
+
+def _dir_from_env(variable: str, default: Path) -> Path:
+    value = os.environ.get(variable, "").strip()
+    return Path(value).expanduser() if value else default
+
+
+def data_dir() -> Path | None:
+    """The local dataset folder named by AECOURSE_DATA, or None to download as usual."""
+    value = os.environ.get(DATA_ENV, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def weights_dir() -> Path:
+    """Folder of the pretrained weight files and their manifest (AECOURSE_WEIGHTS overrides)."""
+    return _dir_from_env(WEIGHTS_ENV, PROJECT_ROOT / "weights")
+
+
+def figures_dir() -> Path:
+    """Folder the notebooks save their figures to (AECOURSE_FIGURES overrides)."""
+    return _dir_from_env(FIGURES_ENV, PROJECT_ROOT / "figures")

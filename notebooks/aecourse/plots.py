@@ -1,0 +1,170 @@
+"""Incidental figure code: image rows and grids, latent scatters, decoded manifolds, interpolation strips.
+
+Every function returns a matplotlib Figure; pass ``save="name"`` to also write ``figures/name.png``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from scipy.stats import norm
+
+from .paths import figures_dir
+
+Decoder = Callable[[np.ndarray], np.ndarray]
+
+
+def save_figure(fig: Figure, name: str) -> Path:
+    """Write the figure to figures/<name>.png (for slides and the README) and return the path."""
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"Figure name {name!r} must be a plain file stem such as '01_latent_scatter'.")
+    directory = figures_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
+    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+def _finish(fig: Figure, save: str | None) -> Figure:
+    if save:
+        save_figure(fig, save)
+    return fig
+
+
+def _as_images(images: np.ndarray, image_shape: tuple[int, int] | None, what: str) -> np.ndarray:
+    """Reshape a batch of flat or square images to (count, height, width), with a clear error."""
+    images = np.asarray(images)
+    if image_shape is None:
+        if images.ndim == 4 and images.shape[-1] == 1:
+            return images[..., 0]
+        if images.ndim == 3:
+            return images
+        side = int(round(np.sqrt(images.shape[-1]))) if images.ndim == 2 else 0
+        if images.ndim == 2 and side * side == images.shape[-1]:
+            return images.reshape(len(images), side, side)
+        raise ValueError(f"{what} has shape {images.shape}; expected (count, height, width), "
+                         "(count, height, width, 1) or flat square images, or pass image_shape.")
+    if images.size % (image_shape[0] * image_shape[1]):
+        raise ValueError(f"{what} has shape {images.shape}, which cannot be split into images of "
+                         f"shape {image_shape}.")
+    return images.reshape(-1, *image_shape)
+
+
+def _show(ax, image: np.ndarray, cmap: str, vmin: float | None, vmax: float | None) -> None:
+    ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def image_rows(rows: dict[str, np.ndarray], *, image_shape: tuple[int, int] | None = None,
+               cmap: str = "gray", vmin: float | None = 0.0, vmax: float | None = 1.0,
+               size: float = 1.3, save: str | None = None) -> Figure:
+    """One labelled row per entry, e.g. {"original": x, "reconstruction": x_hat}, columns aligned."""
+    if not rows:
+        raise ValueError("image_rows needs at least one row of images.")
+    batches = {label: _as_images(images, image_shape, f"Row {label!r}") for label, images in rows.items()}
+    counts = {label: len(batch) for label, batch in batches.items()}
+    if len(set(counts.values())) != 1:
+        raise ValueError(f"Every row needs the same number of images; got {counts}.")
+    n_columns = next(iter(counts.values()))
+    fig, axes = plt.subplots(len(rows), n_columns, figsize=(size * n_columns, size * len(rows)),
+                             squeeze=False)
+    for row_axes, (label, batch) in zip(axes, batches.items()):
+        for ax, image in zip(row_axes, batch):
+            _show(ax, image, cmap, vmin, vmax)
+        row_axes[0].set_ylabel(label, rotation=0, ha="right", va="center")
+    return _finish(fig, save)
+
+
+def image_grid(images: np.ndarray, n_columns: int, *, titles: Sequence[str] | None = None,
+               image_shape: tuple[int, int] | None = None, cmap: str = "gray",
+               vmin: float | None = None, vmax: float | None = None, size: float = 1.3,
+               save: str | None = None) -> Figure:
+    """Images in a grid of n_columns (for weights as images or samples); None limits autoscale each."""
+    batch = _as_images(images, image_shape, "images")
+    if titles is not None and len(titles) != len(batch):
+        raise ValueError(f"Got {len(titles)} titles for {len(batch)} images.")
+    n_rows = -(-len(batch) // n_columns)
+    fig, axes = plt.subplots(n_rows, n_columns, figsize=(size * n_columns, size * n_rows), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        if index < len(batch):
+            _show(ax, batch[index], cmap, vmin, vmax)
+            if titles is not None:
+                ax.set_title(titles[index], fontsize=8)
+        else:
+            ax.axis("off")
+    return _finish(fig, save)
+
+
+def latent_scatter(codes: np.ndarray, labels: np.ndarray, *, ax=None, title: str = "",
+                   label_name: str = "digit", save: str | None = None) -> Figure:
+    """2-D codes as points coloured by label, with a colour bar (draws into ax if given)."""
+    codes, labels = np.asarray(codes), np.asarray(labels)
+    if codes.ndim != 2 or codes.shape[1] != 2:
+        raise ValueError(f"codes has shape {codes.shape}; a scatter needs (count, 2). "
+                         "Project larger codes to 2-D first (PCA or t-SNE).")
+    if labels.shape != (len(codes),):
+        raise ValueError(f"labels has shape {labels.shape}; expected ({len(codes)},), one per code.")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 5))
+    else:
+        fig = ax.figure
+    n_classes = int(labels.max()) + 1 if labels.size else 1
+    cmap = plt.get_cmap("tab10" if n_classes <= 10 else "nipy_spectral", n_classes)
+    points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap=cmap, s=4, alpha=0.8,
+                        vmin=-0.5, vmax=n_classes - 0.5)
+    colorbar = fig.colorbar(points, ax=ax, ticks=range(0, n_classes, max(1, n_classes // 10)))
+    colorbar.set_label(label_name)
+    ax.set_xlabel("$h_1$")
+    ax.set_ylabel("$h_2$")
+    ax.set_title(title)
+    return _finish(fig, save)
+
+
+def grid_axis(n: int, spacing: str = "linear", low: float = 0.05, high: float = 0.95) -> np.ndarray:
+    """n code values along one axis: evenly spaced in [low, high], or Gaussian quantiles norm.ppf of them."""
+    if n < 2 or not 0 <= low < high:
+        raise ValueError(f"Need n >= 2 and 0 <= low < high; got n={n}, low={low}, high={high}.")
+    positions = np.linspace(low, high, n)
+    if spacing == "linear":
+        return positions
+    if spacing == "gaussian":
+        if high >= 1:
+            raise ValueError("Gaussian quantiles need high < 1 (norm.ppf(1) is infinite).")
+        return norm.ppf(positions)
+    raise ValueError(f"spacing must be 'linear' or 'gaussian', not {spacing!r}.")
+
+
+def manifold_grid(decode: Decoder, n: int = 15, *, spacing: str = "linear", low: float = 0.05,
+                  high: float = 0.95, image_shape: tuple[int, int] = (28, 28), cmap: str = "gray",
+                  save: str | None = None) -> Figure:
+    """Decode an n-by-n grid of 2-D codes (h_2 grows upwards) and tile the images into one picture."""
+    axis = grid_axis(n, spacing, low, high)
+    h1, h2 = np.meshgrid(axis, axis[::-1])  # top row holds the largest h_2, as on a plot
+    codes = np.stack([h1.ravel(), h2.ravel()], axis=1).astype(np.float32)
+    images = _as_images(np.asarray(decode(codes)), image_shape, "decoded images")
+    height, width = image_shape
+    canvas = images.reshape(n, n, height, width).transpose(0, 2, 1, 3).reshape(n * height, n * width)
+    fig, ax = plt.subplots(figsize=(7, 7))
+    ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1)
+    ticks = np.arange(n) * width + width / 2
+    ax.set_xticks(ticks, [f"{value:.2f}" for value in axis], rotation=90, fontsize=7)
+    ax.set_yticks(np.arange(n) * height + height / 2, [f"{value:.2f}" for value in axis[::-1]], fontsize=7)
+    ax.set_xlabel("$h_1$")
+    ax.set_ylabel("$h_2$")
+    return _finish(fig, save)
+
+
+def interpolation_strip(images: np.ndarray, *, labels: Sequence[str] | None = None,
+                        image_shape: tuple[int, int] | None = None, row_label: str = "",
+                        save: str | None = None) -> Figure:
+    """A single row of images (an interpolation path), optionally captioned, e.g. with t values."""
+    batch = _as_images(images, image_shape, "images")
+    fig = image_grid(batch, n_columns=len(batch), titles=labels, vmin=0, vmax=1)
+    if row_label:
+        fig.axes[0].set_ylabel(row_label, rotation=0, ha="right", va="center")
+    return _finish(fig, save)

@@ -1,0 +1,90 @@
+"""Run notebooks headless: retrain their weights (training mode) or refresh their committed outputs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from .paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from .weights import read_manifest
+
+PARAMETERS_TAG = "parameters"
+INJECTED_TAG = "injected-parameters"
+QUIET_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+TRAINING_LOG_DIR = PROJECT_ROOT / "build" / "training-runs"
+
+
+def course_notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The course's numbered notebooks, in order."""
+    return sorted(path for path in directory.glob("[0-9][0-9]_*.ipynb"))
+
+
+def resolve_targets(targets: Collection[str], directory: Path = NOTEBOOKS_DIR) -> dict[Path, set[str] | bool]:
+    """Map targets ('all', a notebook number or stem, or a weight name) to notebooks and what to train."""
+    notebooks = course_notebooks(directory)
+    manifest = read_manifest()
+    plan: dict[Path, set[str] | bool] = {}
+    for target in targets:
+        if target == "all":
+            plan.update({path: True for path in notebooks})
+            continue
+        by_notebook = [path for path in notebooks if path.stem == target or path.name == target
+                       or path.stem.split("_", 1)[0] == target]
+        if by_notebook:
+            plan[by_notebook[0]] = True
+            continue
+        entry = manifest.get(target)
+        if entry is None:
+            known = ", ".join(sorted(manifest)) or "none yet"
+            raise SystemExit(f"{target!r} is neither a notebook ({', '.join(p.stem for p in notebooks)}) "
+                             f"nor a recorded weight name ({known}).")
+        path = directory / entry["notebook"]
+        if plan.get(path) is not True:
+            plan.setdefault(path, set()).add(target)
+    return plan
+
+
+def inject_training_switch(notebook: nbformat.NotebookNode, train: bool | Collection[str]) -> None:
+    """Add a cell after the one tagged 'parameters' that overrides TRAIN (as papermill does)."""
+    for index, cell in enumerate(notebook.cells):
+        if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
+            value = repr(train) if isinstance(train, bool) else repr(sorted(train))
+            injected = nbformat.v4.new_code_cell(f"TRAIN = {value}  # injected by `python -m aecourse`")
+            injected.metadata["tags"] = [INJECTED_TAG]
+            notebook.cells.insert(index + 1, injected)
+            return
+    raise ValueError("The notebook has no code cell tagged 'parameters' holding its TRAIN switch.")
+
+
+def execute(path: Path, train: bool | Collection[str] = False, timeout: int | None = None) -> nbformat.NotebookNode:
+    """Execute a notebook top to bottom in a fresh kernel, in its own folder; return it with outputs."""
+    notebook = nbformat.read(path, as_version=4)
+    if train is not False:
+        inject_training_switch(notebook, train)
+    for variable, value in QUIET_TENSORFLOW.items():
+        os.environ.setdefault(variable, value)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    for cell in notebook.cells:  # timestamps would make every run a diff
+        cell.metadata.pop("execution", None)
+    return notebook
+
+
+def refresh_outputs(path: Path, timeout: int = 600) -> None:
+    """Re-run a notebook in load mode and write it back with fresh outputs (only if every cell ran)."""
+    notebook = execute(path, train=False, timeout=timeout)
+    nbformat.write(notebook, path)
+
+
+def retrain(path: Path, train: bool | Collection[str] = True) -> Path:
+    """Run a notebook in training mode (weights and manifest are saved by the notebook); keep its log."""
+    notebook = execute(path, train=train, timeout=None)
+    TRAINING_LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = TRAINING_LOG_DIR / path.name
+    nbformat.write(notebook, log)
+    return log

@@ -1,0 +1,263 @@
+"""Pretrained weights: a manifest with hashes, safe loading, and the train-or-load switch.
+
+Every shipped ``weights/NAME.weights.h5`` has an entry in ``weights/manifest.json`` with its SHA-256,
+size, notebook, architecture fingerprint, training configuration, wall time, machine, test metrics
+and per-epoch history. Loading checks all of that before Keras reads a byte of the file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+import platform
+import re
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+from .paths import NOTEBOOKS_DIR, weights_dir
+
+MANIFEST_FILE = "manifest.json"
+NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+$")
+# fit() arguments worth recording; arrays and callbacks are not configuration.
+RECORDED_FIT_ARGS = ("epochs", "batch_size", "shuffle", "validation_split")
+
+Entry = dict[str, Any]
+
+
+class WeightsError(RuntimeError):
+    """A weight file is missing, damaged, unrecorded or made for another architecture."""
+
+
+def retrain_command(name: str) -> str:
+    """The shell command that retrains the named weights."""
+    return f"cd notebooks && python -m aecourse retrain {name}"
+
+
+def weight_path(name: str, directory: Path | None = None) -> Path:
+    """Path of the weight file for a name such as '01_dense_ae'."""
+    _check_name(name)
+    return (directory or weights_dir()) / f"{name}.weights.h5"
+
+
+def _check_name(name: str) -> None:
+    if not NAME_PATTERN.match(name):
+        raise ValueError(f"Weight name {name!r} must look like '01_dense_ae': the two-digit number of "
+                         "its notebook, an underscore, then lowercase letters, digits and underscores.")
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_manifest(directory: Path | None = None) -> dict[str, Entry]:
+    """All manifest entries by weight name (empty if there is no manifest yet)."""
+    path = (directory or weights_dir()) / MANIFEST_FILE
+    if not path.exists():
+        return {}
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise WeightsError(f"{path} is not valid JSON ({error}). Restore it with "
+                           f"`git checkout -- weights/{MANIFEST_FILE}`.") from error
+    if not isinstance(manifest, dict):
+        raise WeightsError(f"{path} should hold a JSON object of entries by weight name.")
+    return manifest
+
+
+def _write_json_atomically(path: Path, data: dict) -> None:
+    """Write JSON next to the target, then rename, so a crash never leaves half a file."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            json.dump(data, stream, indent=2, sort_keys=True)
+            stream.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def weight_shapes(model) -> list[str]:
+    """The model's architecture fingerprint: the shape of every weight array, in order."""
+    return ["x".join(str(int(size)) for size in weight.shape) or "scalar" for weight in model.weights]
+
+
+def describe_machine() -> str:
+    """A one-line description of the CPU (and GPU, if TensorFlow sees one) doing the training."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    description = f"{cpu}, {os.cpu_count()} cores, {platform.system()}"
+    try:
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            description += f", GPU: {len(gpus)}x " + tf.config.experimental.get_device_details(gpus[0]).get(
+                "device_name", "unknown")
+    except ImportError:
+        pass
+    return description
+
+
+def _remedy(name: str, path: Path) -> str:
+    return (f"Restore it with `git checkout -- weights/{path.name}`, "
+            f"or retrain it with `{retrain_command(name)}`.")
+
+
+def load_pretrained(model, name: str, directory: Path | None = None) -> Entry:
+    """Check the named weight file against the manifest, load it into the model, return its entry."""
+    directory = directory or weights_dir()
+    path = weight_path(name, directory)
+    entry = read_manifest(directory).get(name)
+    if entry is None:
+        raise WeightsError(f"No weights named {name!r} are recorded in {directory / MANIFEST_FILE}. "
+                           f"Train them with `{retrain_command(name)}`, or set TRAIN = True in the notebook.")
+    if not path.is_file():
+        raise WeightsError(f"{path} is missing. " + _remedy(name, path))
+    size = path.stat().st_size
+    if size != entry["size_bytes"]:
+        raise WeightsError(f"{path} has {size} bytes but the manifest records {entry['size_bytes']}: the "
+                           "file is truncated or was replaced (an interrupted copy, or a Git LFS pointer?). "
+                           + _remedy(name, path))
+    digest = file_sha256(path)
+    if digest != entry["sha256"]:
+        raise WeightsError(f"{path} is corrupted or was modified: its SHA-256 is {digest[:12]}…, the "
+                           f"manifest records {entry['sha256'][:12]}…. " + _remedy(name, path))
+    shapes = weight_shapes(model)
+    recorded = entry["architecture"]["weight_shapes"]
+    if not shapes:
+        raise WeightsError(f"Model {model.name!r} has no weights yet; build it (call it on a batch) "
+                           f"before loading {path.name}.")
+    if shapes != recorded:
+        raise WeightsError(f"{path.name} was trained for a different architecture: the manifest records "
+                           f"{len(recorded)} weight arrays {recorded}, model {model.name!r} has "
+                           f"{len(shapes)}: {shapes}. Restore the model cell as it was, or retrain after "
+                           f"changing it with `{retrain_command(name)}`.")
+    try:
+        with warnings.catch_warnings():  # shipped files carry no optimizer state, on purpose
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(path)
+    except Exception as error:  # h5py and Keras raise many types for unreadable files
+        raise WeightsError(f"Keras could not load {path} ({error}). " + _remedy(name, path)) from error
+    return entry
+
+
+def _finite_floats(values: list) -> list[float]:
+    return [round(float(value), 6) for value in values]
+
+
+@contextmanager
+def _without_optimizer(model):
+    """Hide the optimizer while saving: shipped files hold the model only (Adam's state would triple them)."""
+    optimizer = getattr(model, "optimizer", None)
+    model.optimizer = None
+    try:
+        yield
+    finally:
+        model.optimizer = optimizer
+
+
+def save_trained(model, name: str, *, history: dict[str, list], training: dict[str, Any],
+                 metrics: dict[str, float], wall_time_s: float,
+                 directory: Path | None = None) -> Entry:
+    """Save freshly trained weights and record them in the manifest; refuses non-finite results."""
+    directory = directory or weights_dir()
+    path = weight_path(name, directory)
+    bad = {key: value for key, value in metrics.items() if not math.isfinite(value)}
+    if bad or any(not math.isfinite(v) for values in history.values() for v in values):
+        raise WeightsError(f"Training {name!r} diverged (non-finite loss or metrics {bad}); the existing "
+                           f"{path.name} and its manifest entry are left untouched.")
+    manifest = read_manifest(directory)  # fail before writing anything if it is unreadable
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{name}.tmp.weights.h5"
+    try:
+        with _without_optimizer(model):
+            model.save_weights(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    import keras
+
+    number = NAME_PATTERN.match(name).group(1)
+    notebooks = sorted(NOTEBOOKS_DIR.glob(f"{number}_*.ipynb"))
+    entry: Entry = {
+        "file": path.name,
+        "sha256": file_sha256(path),
+        "size_bytes": path.stat().st_size,
+        "notebook": notebooks[0].name if notebooks else number,
+        "architecture": {"model": model.name, "parameters": int(model.count_params()),
+                         "weight_shapes": weight_shapes(model)},
+        "training": training,
+        "wall_time_s": round(wall_time_s, 1),
+        "machine": describe_machine(),
+        "trained_on": _dt.date.today().isoformat(),
+        "versions": {"keras": keras.__version__, "backend": f"{keras.backend.backend()}"},
+        "metrics": {key: round(float(value), 6) for key, value in metrics.items()},
+        "history": {key: _finite_floats(values) for key, values in history.items()},
+    }
+    manifest[name] = entry
+    _write_json_atomically(directory / MANIFEST_FILE, manifest)
+    return entry
+
+
+def wants_training(name: str, train: bool | Collection[str]) -> bool:
+    """Whether the TRAIN switch (True, False, or a set of weight names) asks to train this model."""
+    if isinstance(train, bool):
+        return train
+    if isinstance(train, Collection) and not isinstance(train, str):
+        return name in train
+    raise TypeError(f"TRAIN must be True, False or a set of weight names, not {train!r}.")
+
+
+def _optimizer_config(model) -> dict[str, Any]:
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return {}
+    config = optimizer.get_config()
+    learning_rate = config.get("learning_rate")
+    return {"name": config.get("name", type(optimizer).__name__),
+            "learning_rate": float(f"{learning_rate:.6g}") if isinstance(learning_rate, (int, float))
+            else str(learning_rate)}  # float32 storage: 0.01 comes back as 0.0099999998
+
+
+def train_or_load(model, name: str, *, train: bool | Collection[str], seed: int | None = None,
+                  evaluation_data: tuple | None = None, **fit_args) -> Entry:
+    """Train the compiled model with ``model.fit(**fit_args)`` and save it, or load the shipped weights.
+
+    Returns the manifest entry, whose "history" holds the per-epoch losses in both modes.
+    """
+    if not wants_training(name, train):
+        return load_pretrained(model, name)
+    import keras
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    started = time.perf_counter()
+    history = model.fit(**fit_args)
+    wall_time_s = time.perf_counter() - started
+    metrics = {}
+    if evaluation_data is not None:
+        metrics = model.evaluate(*evaluation_data, verbose=0, return_dict=True)
+    training = {key: fit_args[key] for key in RECORDED_FIT_ARGS if key in fit_args}
+    training.update(epochs=len(history.epoch), optimizer=_optimizer_config(model), seed=seed)
+    return save_trained(model, name, history=history.history, training=training, metrics=metrics,
+                        wall_time_s=wall_time_s)

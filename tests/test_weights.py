@@ -1,0 +1,160 @@
+"""The weight registry: train-or-load round trip, and a clear WeightsError for every bad file."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from aecourse import weights
+from aecourse.__main__ import main as cli
+from aecourse.weights import WeightsError, load_pretrained, train_or_load
+
+NAME = "99_tiny_ae"
+
+
+def tiny_autoencoder(code_size: int = 2) -> keras.Model:
+    inputs = keras.Input(shape=(6,))
+    code = keras.layers.Dense(code_size, activation="sigmoid")(inputs)
+    outputs = keras.layers.Dense(6, activation="sigmoid")(code)
+    model = keras.Model(inputs, outputs, name="tiny_autoencoder")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    return model
+
+
+@pytest.fixture
+def weights_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("AECOURSE_WEIGHTS", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def trained(weights_folder):
+    """A tiny model trained and saved through train_or_load; returns (model, entry, inputs)."""
+    inputs = np.random.default_rng(0).random((64, 6)).astype(np.float32)
+    model = tiny_autoencoder()
+    entry = train_or_load(model, NAME, train=True, seed=1, x=inputs, y=inputs, epochs=3, batch_size=16,
+                          verbose=0, evaluation_data=(inputs, inputs))
+    return model, entry, inputs
+
+
+def _snapshot(folder) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def test_training_saves_weights_and_records_everything(trained, weights_folder):
+    model, entry, inputs = trained
+    path = weights_folder / f"{NAME}.weights.h5"
+    recorded = weights.read_manifest()[NAME]
+    assert recorded == json.loads(json.dumps(entry))
+    assert recorded["sha256"] == weights.file_sha256(path)
+    assert recorded["size_bytes"] == path.stat().st_size
+    assert recorded["training"] == {"epochs": 3, "batch_size": 16, "seed": 1,
+                                    "optimizer": {"name": "adam", "learning_rate": 0.01}}
+    assert recorded["architecture"] == {"model": "tiny_autoencoder", "parameters": 32,
+                                        "weight_shapes": ["6x2", "2", "2x6", "6"]}
+    assert len(recorded["history"]["loss"]) == 3
+    expected_loss = model.evaluate(inputs, inputs, verbose=0)
+    assert recorded["metrics"]["loss"] == pytest.approx(expected_loss, rel=1e-5)
+    assert recorded["machine"] and recorded["wall_time_s"] >= 0
+
+
+def test_loading_restores_the_trained_model(trained):
+    model, entry, inputs = trained
+    fresh = tiny_autoencoder()
+    loaded = train_or_load(fresh, NAME, train=False)
+    assert loaded["sha256"] == entry["sha256"]
+    np.testing.assert_allclose(fresh.predict(inputs, verbose=0), model.predict(inputs, verbose=0))
+
+
+def test_train_switch_may_name_some_models_only(trained):
+    model, _, _ = trained
+    fresh = tiny_autoencoder()
+    train_or_load(fresh, NAME, train={"99_other_model"})  # not named: loads instead of training
+    np.testing.assert_array_equal(fresh.get_weights()[0], model.get_weights()[0])
+    with pytest.raises(TypeError, match="TRAIN must be"):
+        train_or_load(fresh, NAME, train="yes")
+
+
+def test_unrecorded_name_points_to_the_retrain_command(weights_folder):
+    with pytest.raises(WeightsError, match="No weights named '99_tiny_ae'.*python -m aecourse retrain 99_tiny_ae"):
+        load_pretrained(tiny_autoencoder(), NAME)
+
+
+def test_missing_file_is_reported_with_both_remedies(trained, weights_folder):
+    (weights_folder / f"{NAME}.weights.h5").unlink()
+    with pytest.raises(WeightsError, match="is missing.*git checkout.*python -m aecourse retrain 99_tiny_ae"):
+        load_pretrained(tiny_autoencoder(), NAME)
+
+
+def test_truncated_file_is_refused_and_left_as_it_is(trained, weights_folder):
+    path = weights_folder / f"{NAME}.weights.h5"
+    path.write_bytes(path.read_bytes()[:500])
+    before = _snapshot(weights_folder)
+    with pytest.raises(WeightsError, match="truncated"):
+        load_pretrained(tiny_autoencoder(), NAME)
+    assert _snapshot(weights_folder) == before
+
+
+def test_corrupted_file_fails_the_hash_check_before_keras_reads_it(trained, weights_folder):
+    path = weights_folder / f"{NAME}.weights.h5"
+    content = bytearray(path.read_bytes())
+    content[-100] ^= 0xFF
+    path.write_bytes(bytes(content))
+    model = tiny_autoencoder()
+    initial = [w.copy() for w in model.get_weights()]
+    with pytest.raises(WeightsError, match="corrupted or was modified"):
+        load_pretrained(model, NAME)
+    for now, then in zip(model.get_weights(), initial):
+        np.testing.assert_array_equal(now, then)
+
+
+def test_wrong_architecture_is_named_and_nothing_is_touched(trained, weights_folder):
+    before = _snapshot(weights_folder)
+    with pytest.raises(WeightsError, match=r"different architecture.*'6x2', '2', '2x6', '6'.*'6x3'"):
+        load_pretrained(tiny_autoencoder(code_size=3), NAME)
+    assert _snapshot(weights_folder) == before
+
+
+def test_damaged_manifest_is_reported_and_not_overwritten(trained, weights_folder):
+    manifest = weights_folder / "manifest.json"
+    manifest.write_text("{ not json")
+    with pytest.raises(WeightsError, match="not valid JSON"):
+        load_pretrained(tiny_autoencoder(), NAME)
+    with pytest.raises(WeightsError, match="not valid JSON"):  # saving refuses too, before writing
+        weights.save_trained(tiny_autoencoder(), "99_second", history={}, training={}, metrics={},
+                             wall_time_s=1.0)
+    assert manifest.read_text() == "{ not json"
+    assert not (weights_folder / "99_second.weights.h5").exists()
+
+
+def test_diverged_training_keeps_the_previous_weights(trained, weights_folder):
+    before = _snapshot(weights_folder)
+    with pytest.raises(WeightsError, match="diverged"):
+        weights.save_trained(tiny_autoencoder(), NAME, history={"loss": [1.0, float("nan")]},
+                             training={}, metrics={"loss": float("nan")}, wall_time_s=1.0)
+    assert _snapshot(weights_folder) == before
+
+
+@pytest.mark.parametrize("name", ["tiny", "1_tiny", "01-Tiny", "../01_tiny"])
+def test_weight_names_carry_their_notebook_number(name):
+    with pytest.raises(ValueError, match="must look like '01_dense_ae'"):
+        weights.weight_path(name)
+
+
+def test_verify_command_flags_a_modified_and_an_unrecorded_file(trained, weights_folder, capsys):
+    assert cli(["verify"]) == 0
+    path = weights_folder / f"{NAME}.weights.h5"
+    path.write_bytes(path.read_bytes() + b"\0")
+    (weights_folder / "99_stray.weights.h5").write_bytes(b"")
+    assert cli(["verify"]) == 1
+    errors = capsys.readouterr().err
+    assert "SHA-256 differs" in errors and "99_stray.weights.h5: not recorded" in errors
+
+
+def test_shipped_weights_match_their_manifest(monkeypatch, capsys):
+    monkeypatch.delenv("AECOURSE_WEIGHTS", raising=False)
+    status = cli(["verify"])
+    assert status == 0, capsys.readouterr().err
