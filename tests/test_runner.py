@@ -1,0 +1,75 @@
+"""Headless notebook runs: the injected TRAIN switch, target resolution, and a real retrain round trip."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from aecourse import runner, weights
+from aecourse.paths import NOTEBOOKS_DIR
+
+FIXTURE = Path(__file__).parent / "fixtures" / "99_tiny_training.ipynb"
+
+
+def _outputs(notebook: nbformat.NotebookNode) -> str:
+    return "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
+                   for output in cell.get("outputs", []))
+
+
+@pytest.mark.parametrize("train, expected", [(True, "TRAIN = True"), ({"01_b", "01_a"}, "TRAIN = ['01_a', '01_b']")])
+def test_switch_is_injected_right_after_the_parameters_cell(train, expected):
+    notebook = nbformat.read(FIXTURE, as_version=4)
+    runner.inject_training_switch(notebook, train)
+    assert "parameters" in notebook.cells[1].metadata["tags"]
+    assert notebook.cells[2].source.startswith(expected)
+    assert notebook.cells[2].metadata["tags"] == ["injected-parameters"]
+
+
+def test_a_notebook_without_a_switch_is_refused():
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("TRAIN = False")])
+    with pytest.raises(ValueError, match="no code cell tagged 'parameters'"):
+        runner.inject_training_switch(notebook, True)
+
+
+def test_targets_resolve_to_notebooks_and_weight_names(tmp_path, monkeypatch):
+    for stem in ("01_first", "02_second"):
+        shutil.copy(FIXTURE, tmp_path / f"{stem}.ipynb")
+    monkeypatch.setenv("AECOURSE_WEIGHTS", str(tmp_path))
+    (tmp_path / "manifest.json").write_text(json.dumps({"02_model": {"notebook": "02_second.ipynb"}}))
+    assert runner.resolve_targets(["all"], tmp_path) == {tmp_path / "01_first.ipynb": True,
+                                                         tmp_path / "02_second.ipynb": True}
+    assert runner.resolve_targets(["01"], tmp_path) == {tmp_path / "01_first.ipynb": True}
+    assert runner.resolve_targets(["02_model"], tmp_path) == {tmp_path / "02_second.ipynb": {"02_model"}}
+    with pytest.raises(SystemExit, match="'03' is neither a notebook"):
+        runner.resolve_targets(["03"], tmp_path)
+
+
+def test_every_course_notebook_has_a_training_switch():
+    for path in runner.course_notebooks(NOTEBOOKS_DIR):
+        runner.inject_training_switch(nbformat.read(path, as_version=4), True)
+
+
+@pytest.mark.slow
+def test_retrain_then_refresh_round_trip(tmp_path, monkeypatch):
+    """Training mode saves weights and manifest; load mode then reads exactly those weights."""
+    notebook_path = tmp_path / FIXTURE.name
+    shutil.copy(FIXTURE, notebook_path)
+    monkeypatch.setenv("AECOURSE_WEIGHTS", str(tmp_path / "weights"))
+    monkeypatch.setenv("PYTHONPATH", str(NOTEBOOKS_DIR))
+    monkeypatch.setattr(runner, "TRAINING_LOG_DIR", tmp_path / "logs")
+
+    log = runner.retrain(notebook_path)
+    entry = weights.read_manifest()["99_tiny_ae"]
+    assert entry["training"]["epochs"] == 2 and len(entry["history"]["loss"]) == 2
+    assert f"weights {entry['sha256'][:12]}" in _outputs(nbformat.read(log, as_version=4))
+    assert nbformat.read(notebook_path, as_version=4).cells[4].outputs == []  # source left as it was
+
+    runner.refresh_outputs(notebook_path)
+    refreshed = nbformat.read(notebook_path, as_version=4)
+    assert f"test loss {entry['metrics']['loss']}" in _outputs(refreshed)
+    assert [cell.execution_count for cell in refreshed.cells if cell.cell_type == "code"] == [1, 2, 3, 4]
+    assert "stderr" not in json.dumps([cell.outputs for cell in refreshed.cells if "outputs" in cell])
