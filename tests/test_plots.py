@@ -48,7 +48,9 @@ def test_image_grid_fills_rows_and_hides_spare_axes():
 
 def test_latent_scatter_checks_codes_and_labels():
     fig = plots.latent_scatter(np.zeros((10, 2)), np.arange(10), title="codes")
-    assert fig.axes[0].get_title() == "codes"
+    assert fig.axes[0].get_title() == "codes" and len(fig.axes) == 2  # the scatter and its colour bar
+    bare = plots.latent_scatter(np.zeros((10, 2)), np.arange(10), colorbar=False, axis_names="z")
+    assert len(bare.axes) == 1 and bare.axes[0].get_xlabel() == "$z_1$"
     with pytest.raises(ValueError, match=r"needs \(count, 2\)"):
         plots.latent_scatter(np.zeros((10, 3)), np.arange(10))
     with pytest.raises(ValueError, match="one per code"):

@@ -73,3 +73,17 @@ def test_retrain_then_refresh_round_trip(tmp_path, monkeypatch):
     assert f"test loss {entry['metrics']['loss']}" in _outputs(refreshed)
     assert [cell.execution_count for cell in refreshed.cells if cell.cell_type == "code"] == [1, 2, 3, 4]
     assert "stderr" not in json.dumps([cell.outputs for cell in refreshed.cells if "outputs" in cell])
+
+
+@pytest.mark.parametrize("path", runner.course_notebooks(NOTEBOOKS_DIR), ids=lambda path: path.stem)
+def test_course_notebooks_are_committed_executed_with_their_numbers(path):
+    """nbval compares against the committed outputs, so they must come from one complete run."""
+    cells = [cell for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in cells] == list(range(1, len(cells) + 1)), \
+        f"re-run it headless: cd notebooks && python -m aecourse execute {path.stem[:2]}"
+    checked = [cell for cell in cells if cell.source.startswith("# NBVAL_CHECK_OUTPUT")]
+    assert checked, "a course notebook prints key numbers in cells marked # NBVAL_CHECK_OUTPUT"
+    assert all(cell.outputs for cell in checked)
+    errors = [output for cell in cells for output in cell.outputs
+              if output.output_type == "error" or output.get("name") == "stderr"]
+    assert not errors, errors

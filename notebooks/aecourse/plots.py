@@ -101,7 +101,8 @@ def image_grid(images: np.ndarray, n_columns: int, *, titles: Sequence[str] | No
 
 
 def latent_scatter(codes: np.ndarray, labels: np.ndarray, *, ax=None, title: str = "",
-                   label_name: str = "digit", save: str | None = None) -> Figure:
+                   label_name: str = "digit", colorbar: bool = True, axis_names: str = "h",
+                   save: str | None = None) -> Figure:
     """2-D codes as points coloured by label, with a colour bar (draws into ax if given)."""
     codes, labels = np.asarray(codes), np.asarray(labels)
     if codes.ndim != 2 or codes.shape[1] != 2:
@@ -117,10 +118,11 @@ def latent_scatter(codes: np.ndarray, labels: np.ndarray, *, ax=None, title: str
     cmap = plt.get_cmap("tab10" if n_classes <= 10 else "nipy_spectral", n_classes)
     points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap=cmap, s=4, alpha=0.8,
                         vmin=-0.5, vmax=n_classes - 0.5)
-    colorbar = fig.colorbar(points, ax=ax, ticks=range(0, n_classes, max(1, n_classes // 10)))
-    colorbar.set_label(label_name)
-    ax.set_xlabel("$h_1$")
-    ax.set_ylabel("$h_2$")
+    if colorbar:
+        bar = fig.colorbar(points, ax=ax, ticks=range(0, n_classes, max(1, n_classes // 10)))
+        bar.set_label(label_name)
+    ax.set_xlabel(f"${axis_names}_1$")
+    ax.set_ylabel(f"${axis_names}_2$")
     ax.set_title(title)
     return _finish(fig, save)
 

@@ -2,20 +2,58 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Collection
 from pathlib import Path
+from queue import Empty
+from time import monotonic
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError
+from nbclient.util import ensure_async
 
 from .paths import NOTEBOOKS_DIR, PROJECT_ROOT
-from .weights import read_manifest
+from .weights import FIT_VERBOSE_ENV, read_manifest
 
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 QUIET_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 TRAINING_LOG_DIR = PROJECT_ROOT / "build" / "training-runs"
+TRAINING_CELL_TIMEOUT_S = 4 * 3600
+
+
+class ReplyPollingClient(NotebookClient):
+    """NotebookClient that asks for each execute reply once a second instead of waiting once.
+
+    With ipywidgets in a notebook, nbclient sometimes misses the wake-up for a reply that has already
+    arrived and sleeps until the cell's whole timeout runs out, or forever without one
+    (jupyter/nbclient#312). Polling with a short timeout picks the reply up within a second.
+    """
+
+    poll_interval_s = 1.0
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg,
+                                    task_poll_kernel_alive):
+        deadline = None if timeout is None else monotonic() + timeout
+        while True:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=self.poll_interval_s))
+            except Empty:
+                if deadline is not None and monotonic() > deadline:
+                    task_poll_kernel_alive.cancel()
+                    raise CellTimeoutError.error_from_timeout_and_cell(
+                        "Cell execution timed out", timeout, cell) from None
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            try:
+                await asyncio.wait_for(task_poll_output_msg, self.iopub_timeout)
+            except (asyncio.TimeoutError, Empty):
+                self.log.warning("Timeout waiting for IOPub output")
+            task_poll_kernel_alive.cancel()
+            return msg
 
 
 def course_notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -67,9 +105,19 @@ def execute(path: Path, train: bool | Collection[str] = False, timeout: int | No
         inject_training_switch(notebook, train)
     for variable, value in QUIET_TENSORFLOW.items():
         os.environ.setdefault(variable, value)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    client = ReplyPollingClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
+                                resources={"metadata": {"path": str(path.parent)}})
+    # A live progress bar sends thousands of updates per epoch that nbclient must digest; in a
+    # headless run one line per epoch says the same.
+    previous = os.environ.get(FIT_VERBOSE_ENV)
+    os.environ[FIT_VERBOSE_ENV] = "2"
+    try:
+        client.execute()
+    finally:
+        if previous is None:
+            os.environ.pop(FIT_VERBOSE_ENV)
+        else:
+            os.environ[FIT_VERBOSE_ENV] = previous
     for cell in notebook.cells:  # timestamps would make every run a diff
         cell.metadata.pop("execution", None)
     return notebook
@@ -83,7 +131,7 @@ def refresh_outputs(path: Path, timeout: int = 600) -> None:
 
 def retrain(path: Path, train: bool | Collection[str] = True) -> Path:
     """Run a notebook in training mode (weights and manifest are saved by the notebook); keep its log."""
-    notebook = execute(path, train=train, timeout=None)
+    notebook = execute(path, train=train, timeout=TRAINING_CELL_TIMEOUT_S)
     TRAINING_LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = TRAINING_LOG_DIR / path.name
     nbformat.write(notebook, log)

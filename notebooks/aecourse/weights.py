@@ -28,6 +28,8 @@ MANIFEST_FILE = "manifest.json"
 NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+$")
 # fit() arguments worth recording; arrays and callbacks are not configuration.
 RECORDED_FIT_ARGS = ("epochs", "batch_size", "shuffle", "validation_split")
+# Set by headless training runs: one line per epoch, instead of a live bar nobody watches.
+FIT_VERBOSE_ENV = "AECOURSE_FIT_VERBOSE"
 
 Entry = dict[str, Any]
 
@@ -251,6 +253,8 @@ def train_or_load(model, name: str, *, train: bool | Collection[str], seed: int 
 
     if seed is not None:
         keras.utils.set_random_seed(seed)
+    if "verbose" not in fit_args and os.environ.get(FIT_VERBOSE_ENV):
+        fit_args["verbose"] = int(os.environ[FIT_VERBOSE_ENV])
     started = time.perf_counter()
     history = model.fit(**fit_args)
     wall_time_s = time.perf_counter() - started
