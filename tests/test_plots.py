@@ -42,6 +42,8 @@ def test_image_rows_refuses_ragged_rows_and_unsquare_images():
 def test_image_grid_fills_rows_and_hides_spare_axes():
     fig = plots.image_grid(np.zeros((7, 8, 8)), n_columns=4, titles=[str(i) for i in range(7)])
     assert len(fig.axes) == 8 and not fig.axes[-1].axison
+    signed = plots.image_grid(np.array([[[-1.0, 2.0]], [[0.5, 0.0]]]), n_columns=2, symmetric=True)
+    assert [ax.images[0].get_clim() for ax in signed.axes] == [(-2.0, 2.0), (-0.5, 0.5)]
     with pytest.raises(ValueError, match="2 titles for 7 images"):
         plots.image_grid(np.zeros((7, 8, 8)), n_columns=4, titles=["a", "b"])
 

@@ -82,9 +82,9 @@ def image_rows(rows: dict[str, np.ndarray], *, image_shape: tuple[int, int] | No
 
 def image_grid(images: np.ndarray, n_columns: int, *, titles: Sequence[str] | None = None,
                image_shape: tuple[int, int] | None = None, cmap: str = "gray",
-               vmin: float | None = None, vmax: float | None = None, size: float = 1.3,
-               save: str | None = None) -> Figure:
-    """Images in a grid of n_columns (for weights as images or samples); None limits autoscale each."""
+               vmin: float | None = None, vmax: float | None = None, symmetric: bool = False,
+               size: float = 1.3, save: str | None = None) -> Figure:
+    """Images in a grid of n_columns; None limits autoscale each, symmetric centres each on zero (weights)."""
     batch = _as_images(images, image_shape, "images")
     if titles is not None and len(titles) != len(batch):
         raise ValueError(f"Got {len(titles)} titles for {len(batch)} images.")
@@ -92,6 +92,9 @@ def image_grid(images: np.ndarray, n_columns: int, *, titles: Sequence[str] | No
     fig, axes = plt.subplots(n_rows, n_columns, figsize=(size * n_columns, size * n_rows), squeeze=False)
     for index, ax in enumerate(axes.flat):
         if index < len(batch):
+            if symmetric:
+                vmax = float(np.abs(batch[index]).max()) or 1.0
+                vmin = -vmax
             _show(ax, batch[index], cmap, vmin, vmax)
             if titles is not None:
                 ax.set_title(titles[index], fontsize=8)

@@ -86,6 +86,7 @@ def _write_json_atomically(path: Path, data: dict) -> None:
         with os.fdopen(handle, "w") as stream:
             json.dump(data, stream, indent=2, sort_keys=True)
             stream.write("\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the manifest is an ordinary project file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
