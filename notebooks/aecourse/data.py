@@ -70,9 +70,9 @@ def _mnist_arrays() -> tuple[dict[str, np.ndarray], str]:
 
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
-    except Exception as error:  # the loader raises whatever urllib or the cache raised
+    except Exception as error:  # whatever urllib or the cache raised; its text goes into the message
         raise DataError(f"Downloading MNIST with keras.datasets.mnist.load_data() failed ({error}). "
-                        + _offline_hint(MNIST_FILE, "x_train, y_train, x_test, y_test as uint8")) from error
+                        + _offline_hint(MNIST_FILE, "x_train, y_train, x_test, y_test as uint8")) from None
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     return arrays, "keras.datasets.mnist"
 
@@ -98,10 +98,10 @@ def _olivetti_arrays() -> tuple[dict[str, np.ndarray], str]:
 
     try:
         faces = fetch_olivetti_faces()
-    except Exception as error:  # urllib, ssl or cache errors, depending on what failed
+    except Exception as error:  # urllib, ssl or cache errors; the text goes into the message
         raise DataError(f"Downloading the Olivetti faces with sklearn.datasets.fetch_olivetti_faces() "
                         f"failed ({error}). "
-                        + _offline_hint(OLIVETTI_FILE, "images float32 (400, 64, 64), target")) from error
+                        + _offline_hint(OLIVETTI_FILE, "images float32 (400, 64, 64), target")) from None
     return {"images": faces.images, "target": faces.target}, "sklearn.datasets.fetch_olivetti_faces"
 
 
