@@ -98,3 +98,22 @@ def test_interpolation_strip_captions_each_step(figures_folder):
 def test_save_figure_refuses_paths(name):
     with pytest.raises(ValueError, match="plain file stem"):
         plots.save_figure(plt.figure(), name)
+
+
+def test_epoch_snapshots_write_one_gif_frame_per_epoch(figures_folder):
+    import keras
+    from PIL import Image
+
+    from aecourse.snapshots import EpochSnapshots
+
+    inputs = keras.Input((784,))
+    model = keras.Model(inputs, keras.layers.Dense(784, activation="sigmoid")(inputs))
+    model.compile(optimizer="adam", loss="mse")
+    images = np.random.default_rng(0).random((50, 784)).astype("float32")
+    rng = np.random.default_rng(1)  # a new picture every epoch: GIF writers merge identical frames
+    snapshots = EpochSnapshots("tiny", encode=lambda x: x[:, :2], decode=lambda z: rng.random((len(z), 784)),
+                               images=images, labels=np.arange(50) % 10, n=3)
+    model.fit(images, images, epochs=3, verbose=0, callbacks=[snapshots])
+    for kind in ("manifold", "latent"):
+        with Image.open(figures_folder / f"tiny_{kind}.gif") as gif:
+            assert gif.n_frames == 3

@@ -32,3 +32,12 @@ def weights_dir() -> Path:
 def figures_dir() -> Path:
     """Folder the notebooks save their figures to (AECOURSE_FIGURES overrides)."""
     return _dir_from_env(FIGURES_ENV, PROJECT_ROOT / "figures")
+
+
+def shipped_figure(file_name: str) -> Path:
+    """A figure that ships with the course (such as a training GIF), whatever AECOURSE_FIGURES says."""
+    path = PROJECT_ROOT / "figures" / file_name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; it is written when its model is retrained "
+                                "(`cd notebooks && python -m aecourse retrain NOTEBOOK`).")
+    return path

@@ -144,21 +144,28 @@ def grid_axis(n: int, spacing: str = "linear", low: float = 0.05, high: float = 
     raise ValueError(f"spacing must be 'linear' or 'gaussian', not {spacing!r}.")
 
 
-def manifold_grid(decode: Decoder, n: int = 15, *, spacing: str = "linear", low: float = 0.05,
-                  high: float = 0.95, image_shape: tuple[int, int] = (28, 28), cmap: str = "gray",
-                  save: str | None = None) -> Figure:
-    """Decode an n-by-n grid of 2-D codes (h_2 grows upwards) and tile the images into one picture."""
+def manifold_canvas(decode: Decoder, n: int = 15, *, spacing: str = "linear", low: float = 0.05,
+                    high: float = 0.95, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
+    """Decode an n-by-n grid of 2-D codes (h_2 grows upwards) and tile the images into one array."""
     axis = grid_axis(n, spacing, low, high)
     h1, h2 = np.meshgrid(axis, axis[::-1])  # top row holds the largest h_2, as on a plot
     codes = np.stack([h1.ravel(), h2.ravel()], axis=1).astype(np.float32)
     images = _as_images(np.asarray(decode(codes)), image_shape, "decoded images")
     height, width = image_shape
-    canvas = images.reshape(n, n, height, width).transpose(0, 2, 1, 3).reshape(n * height, n * width)
+    return images.reshape(n, n, height, width).transpose(0, 2, 1, 3).reshape(n * height, n * width)
+
+
+def manifold_grid(decode: Decoder, n: int = 15, *, spacing: str = "linear", low: float = 0.05,
+                  high: float = 0.95, image_shape: tuple[int, int] = (28, 28), cmap: str = "gray",
+                  save: str | None = None) -> Figure:
+    """The decoded manifold as a figure, with the code values on the axes."""
+    canvas = manifold_canvas(decode, n, spacing=spacing, low=low, high=high, image_shape=image_shape)
+    labels = [f"{value:.2f}" for value in np.round(grid_axis(n, spacing, low, high), 2) + 0.0]  # no "-0.00"
+    height, width = image_shape
     fig, ax = plt.subplots(figsize=(7, 7))
     ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1)
-    ticks = np.arange(n) * width + width / 2
-    ax.set_xticks(ticks, [f"{value:.2f}" for value in axis], rotation=90, fontsize=7)
-    ax.set_yticks(np.arange(n) * height + height / 2, [f"{value:.2f}" for value in axis[::-1]], fontsize=7)
+    ax.set_xticks(np.arange(n) * width + width / 2, labels, rotation=90, fontsize=7)
+    ax.set_yticks(np.arange(n) * height + height / 2, labels[::-1], fontsize=7)
     ax.set_xlabel("$h_1$")
     ax.set_ylabel("$h_2$")
     return _finish(fig, save)
