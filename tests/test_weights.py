@@ -52,7 +52,7 @@ def test_training_saves_weights_and_records_everything(trained, weights_folder):
     assert recorded["sha256"] == weights.file_sha256(path)
     assert recorded["size_bytes"] == path.stat().st_size
     assert recorded["training"] == {"epochs": 3, "batch_size": 16, "seed": 1,
-                                    "optimizer": {"name": "adam", "learning_rate": 0.01}}
+                                    "optimizer": {"name": "Adam", "learning_rate": 0.01}}
     assert recorded["architecture"] == {"model": "tiny_autoencoder", "parameters": 32,
                                         "weight_shapes": ["6x2", "2", "2x6", "6"]}
     assert len(recorded["history"]["loss"]) == 3

@@ -237,7 +237,7 @@ def _optimizer_config(model) -> dict[str, Any]:
         return {}
     config = optimizer.get_config()
     learning_rate = config.get("learning_rate")
-    return {"name": config.get("name", type(optimizer).__name__),
+    return {"name": type(optimizer).__name__,  # config["name"] is per instance: "adam", "adam_2", …
             "learning_rate": float(f"{learning_rate:.6g}") if isinstance(learning_rate, (int, float))
             else str(learning_rate)}  # float32 storage: 0.01 comes back as 0.0099999998
 
