@@ -87,3 +87,18 @@ def test_course_notebooks_are_committed_executed_with_their_numbers(path):
     errors = [output for cell in cells for output in cell.outputs
               if output.output_type == "error" or output.get("name") == "stderr"]
     assert not errors, errors
+
+
+def test_definitions_are_taken_from_the_tagged_cells_only(tmp_path):
+    cells = [nbformat.v4.new_code_cell("WIDTH = 3"), nbformat.v4.new_code_cell("raise RuntimeError('not run')"),
+             nbformat.v4.new_code_cell("def area(height):\n    return WIDTH * height")]
+    for index in (0, 2):
+        cells[index].metadata["tags"] = ["definitions"]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "05_shapes.ipynb")
+    namespace = runner.definitions_from("05_shapes.ipynb", tmp_path)
+    assert namespace["area"](2) == 6
+    with pytest.raises(FileNotFoundError, match="06_missing.ipynb does not exist"):
+        runner.definitions_from("06_missing.ipynb", tmp_path)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), tmp_path / "07_bare.ipynb")
+    with pytest.raises(ValueError, match="no code cells tagged 'definitions'"):
+        runner.definitions_from("07_bare.ipynb", tmp_path)
