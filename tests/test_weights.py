@@ -158,3 +158,14 @@ def test_shipped_weights_match_their_manifest(monkeypatch, capsys):
     monkeypatch.delenv("AECOURSE_WEIGHTS", raising=False)
     status = cli(["verify"])
     assert status == 0, capsys.readouterr().err
+
+
+def test_a_learning_rate_schedule_is_recorded_by_name_and_settings(weights_folder):
+    inputs = np.random.default_rng(0).random((32, 6)).astype(np.float32)
+    model = tiny_autoencoder()
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=10, decay_rate=0.5)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    entry = train_or_load(model, NAME, train=True, x=inputs, y=inputs, epochs=1, verbose=0)
+    learning_rate = entry["training"]["optimizer"]["learning_rate"]
+    assert learning_rate["schedule"] == "ExponentialDecay"
+    assert (learning_rate["decay_steps"], learning_rate["decay_rate"]) == (10, 0.5)

@@ -7,8 +7,8 @@ import os
 from collections.abc import Collection
 from pathlib import Path
 from queue import Empty
-from typing import Any
 from time import monotonic
+from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
@@ -60,7 +60,7 @@ class ReplyPollingClient(NotebookClient):
 
 def course_notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
     """The course's numbered notebooks, in order."""
-    return sorted(path for path in directory.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(directory.glob("[0-9][0-9]_*.ipynb"))
 
 
 def resolve_targets(targets: Collection[str], directory: Path = NOTEBOOKS_DIR) -> dict[Path, set[str] | bool]:
@@ -125,7 +125,8 @@ def execute(path: Path, train: bool | Collection[str] = False, timeout: int | No
         inject_training_switch(notebook, train)
     for variable, value in QUIET_TENSORFLOW.items():
         os.environ.setdefault(variable, value)
-    client = ReplyPollingClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
+    client = ReplyPollingClient(notebook, timeout=timeout, kernel_name="python3",
+                                record_timing=False,  # timestamps would make every run a diff
                                 resources={"metadata": {"path": str(path.parent)}})
     # A live progress bar sends thousands of updates per epoch that nbclient must digest; in a
     # headless run one line per epoch says the same.
@@ -138,8 +139,6 @@ def execute(path: Path, train: bool | Collection[str] = False, timeout: int | No
             os.environ.pop(FIT_VERBOSE_ENV)
         else:
             os.environ[FIT_VERBOSE_ENV] = previous
-    for cell in notebook.cells:  # timestamps would make every run a diff
-        cell.metadata.pop("execution", None)
     return notebook
 
 

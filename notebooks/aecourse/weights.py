@@ -235,11 +235,13 @@ def _optimizer_config(model) -> dict[str, Any]:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         return {}
-    config = optimizer.get_config()
-    learning_rate = config.get("learning_rate")
-    return {"name": type(optimizer).__name__,  # config["name"] is per instance: "adam", "adam_2", …
-            "learning_rate": float(f"{learning_rate:.6g}") if isinstance(learning_rate, (int, float))
-            else str(learning_rate)}  # float32 storage: 0.01 comes back as 0.0099999998
+    learning_rate = optimizer.get_config().get("learning_rate")
+    if isinstance(learning_rate, (int, float)):
+        learning_rate = float(f"{learning_rate:.6g}")  # float32 storage: 0.01 comes back as 0.0099999998
+    elif isinstance(learning_rate, dict):  # a schedule, serialised by Keras
+        learning_rate = {"schedule": learning_rate.get("class_name"), **learning_rate.get("config", {})}
+    # config["name"] is per instance ("adam", "adam_2", …); the class name says what it is
+    return {"name": type(optimizer).__name__, "learning_rate": learning_rate}
 
 
 def train_or_load(model, name: str, *, train: bool | Collection[str], seed: int | None = None,
