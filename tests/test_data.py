@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from aecourse import data
-from aecourse.data import DataError, load_mnist, load_olivetti
+from aecourse.data import DataError, load_mnist, load_olivetti, split_by_person
 
 MNIST_TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
@@ -142,3 +142,14 @@ def test_failed_olivetti_download_explains_the_offline_route(monkeypatch):
     monkeypatch.setattr(sklearn.datasets, "fetch_olivetti_faces", offline)
     with pytest.raises(DataError, match="network is unreachable.*olivetti_faces.npz"):
         load_olivetti()
+
+
+def test_split_by_person_holds_out_the_same_number_of_every_person():
+    person = np.repeat(np.arange(40), 10)
+    train, test = split_by_person(person, held_out_per_person=2, seed=3)
+    assert np.bincount(person[test]).tolist() == [2] * 40
+    assert np.bincount(person[train]).tolist() == [8] * 40
+    assert not set(train) & set(test) and len(train) + len(test) == 400
+    np.testing.assert_array_equal(split_by_person(person, 2, seed=3)[1], test)  # seeded
+    with pytest.raises(ValueError, match="Cannot hold out 10 images per person"):
+        split_by_person(person, held_out_per_person=10)

@@ -115,3 +115,18 @@ def load_olivetti() -> Split:
                         f"expected ({OLIVETTI_COUNT},) integers.")
     _check_array(target, "target", (OLIVETTI_COUNT,), target.dtype.type, (0, 39), source)
     return images, target.astype(np.int64)
+
+
+def split_by_person(person: np.ndarray, held_out_per_person: int = 2,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, test) that hold out the same number of randomly chosen images of every person."""
+    person = np.asarray(person)
+    counts = np.bincount(person)
+    if person.ndim != 1 or held_out_per_person < 1 or held_out_per_person >= counts[counts > 0].min():
+        raise ValueError(f"Cannot hold out {held_out_per_person} images per person when some person has "
+                         f"only {counts[counts > 0].min()}; choose between 1 and one fewer than that.")
+    rng = np.random.default_rng(seed)
+    test = np.concatenate([rng.choice(np.flatnonzero(person == who), held_out_per_person, replace=False)
+                           for who in np.unique(person)])
+    train = np.setdiff1d(np.arange(len(person)), test)
+    return train, np.sort(test)
