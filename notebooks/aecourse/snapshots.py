@@ -11,10 +11,9 @@ import numpy as np
 from PIL import Image
 
 from .paths import figures_dir
-from .plots import latent_scatter, manifold_canvas
+from .plots import Decoder, latent_scatter, manifold_canvas
 
 Encoder = Callable[[np.ndarray], np.ndarray]
-Decoder = Callable[[np.ndarray], np.ndarray]
 
 
 def _figure_to_frame(fig, colors: int = 32) -> Image.Image:
