@@ -121,10 +121,10 @@ def split_by_person(person: np.ndarray, held_out_per_person: int = 2,
                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, test) that hold out the same number of randomly chosen images of every person."""
     person = np.asarray(person)
-    counts = np.bincount(person)
-    if person.ndim != 1 or held_out_per_person < 1 or held_out_per_person >= counts[counts > 0].min():
+    fewest = np.bincount(person)[np.unique(person)].min()  # bincount also rejects non-1-D input
+    if not 1 <= held_out_per_person < fewest:
         raise ValueError(f"Cannot hold out {held_out_per_person} images per person when some person has "
-                         f"only {counts[counts > 0].min()}; choose between 1 and one fewer than that.")
+                         f"only {fewest}; choose between 1 and one fewer than that.")
     rng = np.random.default_rng(seed)
     test = np.concatenate([rng.choice(np.flatnonzero(person == who), held_out_per_person, replace=False)
                            for who in np.unique(person)])
