@@ -118,15 +118,20 @@ def inject_training_switch(notebook: nbformat.NotebookNode, train: bool | Collec
     raise ValueError("The notebook has no code cell tagged 'parameters' holding its TRAIN switch.")
 
 
-def execute(path: Path, train: bool | Collection[str] = False, timeout: int | None = None) -> nbformat.NotebookNode:
-    """Execute a notebook top to bottom in a fresh kernel, in its own folder; return it with outputs."""
+def execute(path: Path, train: bool | Collection[str] = False, timeout: int | None = None,
+            record_timing: bool = False) -> nbformat.NotebookNode:
+    """Execute a notebook top to bottom in a fresh kernel, in its own folder; return it with outputs.
+
+    With record_timing, each cell's metadata gets nbclient's start and end timestamps (for benchmarks;
+    committed notebooks go without, since timestamps would make every run a diff).
+    """
     notebook = nbformat.read(path, as_version=4)
     if train is not False:
         inject_training_switch(notebook, train)
     for variable, value in QUIET_TENSORFLOW.items():
         os.environ.setdefault(variable, value)
     client = ReplyPollingClient(notebook, timeout=timeout, kernel_name="python3",
-                                record_timing=False,  # timestamps would make every run a diff
+                                record_timing=record_timing,
                                 resources={"metadata": {"path": str(path.parent)}})
     # A live progress bar sends thousands of updates per epoch that nbclient must digest; in a
     # headless run one line per epoch says the same.

@@ -1,0 +1,136 @@
+"""Benchmark: how long each notebook takes to run headless with the shipped weights, and its peak memory.
+
+    python benchmarks/notebook_speed.py [--runs 3] [NN ...]      (from the project root)
+
+Each run executes one notebook top to bottom in a fresh kernel (as a student's "Run all" does, kernel
+start included), in a fresh Python process so that the kernel's peak memory is measured per run. Writes
+the medians, the suite total and the slowest cells to benchmarks/notebook_speed.md. This reports; it does
+not fail on a slow machine (the course's goal: every notebook ≤ 30 s, the suite ≤ 3 min, on 2 CPU cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT / "notebooks"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported, here and in the kernels
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+from aecourse.runner import course_notebooks, execute, resolve_targets  # noqa: E402
+from aecourse.weights import describe_machine  # noqa: E402
+
+REPORT = PROJECT_ROOT / "benchmarks" / "notebook_speed.md"
+NOTEBOOK_GOAL_S, SUITE_GOAL_S = 30, 180
+
+
+def _seconds(start: str, end: str) -> float:
+    return (dt.datetime.fromisoformat(end.replace("Z", "+00:00"))
+            - dt.datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def run_once(path: Path) -> dict:
+    """Execute the notebook once; wall time, the kernel's peak memory and each code cell's time."""
+    start = time.perf_counter()
+    notebook = execute(path, record_timing=True, timeout=600)
+    wall = time.perf_counter() - start
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if cell.cell_type == "code" and "iopub.status.busy" in timing:
+            first_line = next((line for line in cell.source.splitlines() if not line.startswith("#")), "")
+            cells.append([index, first_line[:60], _seconds(timing["iopub.status.busy"], timing["iopub.status.idle"])])
+    # The kernel is this process's child and has been waited for, so its peak RSS is in RUSAGE_CHILDREN (kB).
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"wall_s": wall, "peak_kernel_mb": peak_mb, "cells": cells}
+
+
+def _measure(path: Path, runs: int) -> list[dict]:
+    measurements = []
+    for run in range(runs):
+        completed = subprocess.run([sys.executable, __file__, "--worker", str(path)], capture_output=True,
+                                   text=True, check=False)
+        if completed.returncode != 0:
+            raise SystemExit(f"{path.name} failed on run {run + 1}:\n{completed.stderr[-3000:]}")
+        measurements.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+        print(f"  {path.name} run {run + 1}: {measurements[-1]['wall_s']:.1f} s, "
+              f"{measurements[-1]['peak_kernel_mb']:.0f} MB", flush=True)
+    return measurements
+
+
+def _summary(path: Path, measurements: list[dict]) -> dict:
+    walls = [m["wall_s"] for m in measurements]
+    cell_medians: dict[int, tuple[str, float]] = {}
+    for index, first_line, _ in measurements[0]["cells"]:
+        times = [seconds for m in measurements for i, _, seconds in m["cells"] if i == index]
+        cell_medians[index] = (first_line, statistics.median(times))
+    slowest = sorted(cell_medians.items(), key=lambda item: -item[1][1])[:3]
+    cells_total = sum(seconds for _, seconds in cell_medians.values())
+    return {"name": path.stem, "median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls),
+            "peak_mb": max(m["peak_kernel_mb"] for m in measurements),
+            "outside_cells_s": statistics.median(walls) - cells_total, "slowest": slowest}
+
+
+def render(summaries: list[dict], runs: int) -> str:
+    """The markdown report."""
+    suite = sum(summary["median_s"] for summary in summaries)
+    worst = max(summaries, key=lambda summary: summary["median_s"])
+    lines = [
+        "# Notebook speed",
+        "",
+        f"`python benchmarks/notebook_speed.py --runs {runs}` on {dt.date.today()}: {describe_machine()}, "
+        f"Python {platform.python_version()}. Each notebook runs headless, top to bottom, in a fresh kernel "
+        f"with the shipped weights, {runs} time{'s' if runs > 1 else ''}; the kernel's start is included.",
+        "",
+        "| notebook | median (s) | min–max (s) | kernel start and imports¹ (s) | peak kernel memory (MB) "
+        "| slowest cells (median s) |",
+        "|---|--:|--:|--:|--:|---|",
+    ]
+    for summary in summaries:
+        slowest = "; ".join(f"[{index}] `{line}` {seconds:.1f}" for index, (line, seconds) in summary["slowest"])
+        lines.append(f"| {summary['name']} | {summary['median_s']:.1f} | {summary['min_s']:.1f}–{summary['max_s']:.1f} "
+                     f"| {summary['outside_cells_s']:.1f} | {summary['peak_mb']:.0f} | {slowest} |")
+    verdict = "met" if suite <= SUITE_GOAL_S and worst["median_s"] <= NOTEBOOK_GOAL_S else "NOT met"
+    lines += [
+        f"| **suite** | **{suite:.1f}** | | | | |",
+        "",
+        f"Goal: every notebook ≤ {NOTEBOOK_GOAL_S} s and the suite ≤ {SUITE_GOAL_S} s on a 2-core CPU: **{verdict}** "
+        f"(slowest: {worst['name']}, {worst['median_s']:.1f} s).",
+        "",
+        "¹ Wall time outside the cells: starting the kernel and connecting to it. The first code cell's import "
+        "of TensorFlow and Keras is a cell of its own and shows up among the slowest cells.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("targets", nargs="*", default=["all"], help="'all' or notebook numbers (default: all)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per notebook (default 3)")
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(run_once(args.worker)))
+        return 0
+    # Figures the notebooks save go to a scratch folder: a benchmark must not rewrite the committed ones.
+    os.environ["AECOURSE_FIGURES"] = tempfile.mkdtemp(prefix="aecourse-benchmark-figures-")
+    notebooks = [path for path in course_notebooks() if path in resolve_targets(args.targets)]
+    summaries = [_summary(path, _measure(path, args.runs)) for path in notebooks]
+    REPORT.write_text(render(summaries, args.runs))
+    print(f"wrote {REPORT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
