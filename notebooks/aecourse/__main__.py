@@ -104,6 +104,36 @@ def _student_copies(out: Path) -> int:
     return 0
 
 
+def _colab(repository: str, branch: str) -> int:
+    """Point the Colab badges and the notebooks' bootstrap cell at a published repository."""
+    from .colab import retarget
+
+    try:
+        changed = retarget(repository, branch)
+    except (ValueError, OSError) as error:
+        print(f"colab: {error}", file=sys.stderr)
+        return 1
+    for path in changed:
+        print(f"  updated {path.name}")
+    print(f"The badges and clone URLs now name {repository} (branch {branch}); {len(changed)} files changed.")
+    return 0
+
+
+def _slides(targets: list[str]) -> int:
+    """Write the slide decks of the chosen notebooks to build/slides/."""
+    from .slides import export, nbconvert_command
+
+    for path in runner.resolve_targets(targets or ["all"]):
+        try:
+            print(f"  {export(path)}", flush=True)
+        except ValueError as error:
+            print(f"slides: {error}", file=sys.stderr)
+            return 1
+    print(f"Open a deck in a browser (it loads reveal.js online). The same with nbconvert itself:\n"
+          f"  {nbconvert_command()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m aecourse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
                          help="do not re-run the notebook in load mode to refresh its outputs afterwards")
     execute = commands.add_parser("execute", help="re-run notebooks headless (load mode), saving outputs")
     execute.add_argument("targets", nargs="+", help="'all', notebook numbers or stems")
+    colab = commands.add_parser("colab", help="point the Colab badges and clone URLs at the published repository")
+    colab.add_argument("--repository", required=True, metavar="OWNER/NAME", help="the course's GitHub repository")
+    colab.add_argument("--branch", default="main", help="the branch the badges open (default: main)")
+    slides = commands.add_parser("slides", help="write the notebooks as reveal.js slide decks to build/slides/")
+    slides.add_argument("targets", nargs="*", help="'all' (the default) or notebook numbers or stems")
     args = parser.parse_args(argv)
 
     if args.command == "list":
@@ -138,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
         from .classroom import DEFAULT_OUT
 
         return _student_copies(args.out or DEFAULT_OUT)
+    if args.command == "colab":
+        return _colab(args.repository, args.branch)
+    if args.command == "slides":
+        return _slides(args.targets)
     plan = runner.resolve_targets(args.targets)
     for path, train in plan.items():
         if args.command == "retrain":
