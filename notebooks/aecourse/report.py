@@ -197,12 +197,9 @@ def evaluate_05() -> Iterator[Result]:
 
 def _best_filter_psnr(definitions: dict[str, Any], noisy: np.ndarray, clean: np.ndarray) -> tuple[float, float]:
     """PSNR of notebook 06's two baselines, each at its best width for these images."""
-    from scipy import ndimage
-
     best = definitions["best_filter_psnr"]
-    gaussian = best(noisy, clean, lambda x, s: ndimage.gaussian_filter(x, sigma=(0, s, s, 0)), (0.5, 0.75, 1.0, 1.5))
-    median = best(noisy, clean, lambda x, k: ndimage.median_filter(x, size=(1, k, k, 1)), (2, 3, 5))
-    return gaussian, median
+    return (best(noisy, clean, definitions["gaussian_blur"], definitions["GAUSSIAN_WIDTHS"]),
+            best(noisy, clean, definitions["median_filter"], definitions["MEDIAN_SIZES"]))
 
 
 def evaluate_06() -> Iterator[Result]:
