@@ -1,4 +1,7 @@
-"""Command line: `python -m aecourse {list,verify,retrain,execute}` (run from the notebooks/ folder)."""
+"""Command line, run from the notebooks/ folder: `python -m aecourse COMMAND`.
+
+Weights: list, verify, retrain, execute, report. Classroom: fetch-data, student-copies, slides, colab.
+"""
 
 from __future__ import annotations
 
