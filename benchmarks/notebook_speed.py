@@ -93,7 +93,7 @@ def render(summaries: list[dict], runs: int) -> str:
         f"Python {platform.python_version()}. Each notebook runs headless, top to bottom, in a fresh kernel "
         f"with the shipped weights, {runs} time{'s' if runs > 1 else ''}; the kernel's start is included.",
         "",
-        "| notebook | median (s) | min–max (s) | kernel start and imports¹ (s) | peak kernel memory (MB) "
+        "| notebook | median (s) | min–max (s) | outside the cells¹ (s) | peak kernel memory (MB) "
         "| slowest cells (median s) |",
         "|---|--:|--:|--:|--:|---|",
     ]

@@ -255,7 +255,8 @@ def bound_failures(results: list[Result]) -> list[str]:
 def _measured(result: Result) -> str:
     text = significant(result.value)
     if result.details:
-        text += " (" + " + ".join(significant(value) for value in result.details.values()) + ")"
+        text += " (" + " + ".join(f"{value:.1f}" if value >= 100 else significant(value)
+                                  for value in result.details.values()) + ")"
     return text
 
 
