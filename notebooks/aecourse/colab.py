@@ -14,11 +14,11 @@ from pathlib import Path
 import nbformat
 
 from .paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from .runner import PARAMETERS_TAG
 
 DEFAULT_REPOSITORY = "aecourse/autoencoders-with-keras"  # a placeholder until the course is published
 DEFAULT_BRANCH = "main"
 SETUP_TAG = "colab-setup"
-PARAMETERS_TAG = "parameters"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 _NAME = r"[A-Za-z0-9_.-]+"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .paths import DATA_ENV, data_dir
+from .paths import DATA_ENV, data_dir, replaced_atomically
 
 MNIST_FILE = "mnist.npz"
 OLIVETTI_FILE = "olivetti_faces.npz"
@@ -180,21 +180,15 @@ class FetchedDataset:
 
 def _write_npz_atomically(path: Path, arrays: dict[str, np.ndarray], name: str) -> None:
     """Write a compressed .npz next to path, read it back with the loaders' checks, then rename it into place."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:  # a stream, so numpy does not append ".npz" to the name
+    with replaced_atomically(path) as temporary:
+        with open(temporary, "wb") as stream:  # a stream, so numpy does not append ".npz" to the name
             np.savez_compressed(stream, **arrays)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the folder is meant to be shared
-        written = _read_npz(Path(tmp), _DATASETS[name].keys)
-        _DATASETS[name].check(written, tmp)
+        written = _read_npz(temporary, _DATASETS[name].keys)
+        _DATASETS[name].check(written, str(temporary))
         if not all(np.array_equal(written[key], arrays[key]) for key in arrays):
-            raise DataError(f"{tmp} read back differently from what was written; is the disk full or failing?")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            raise DataError(f"{temporary} read back differently from what was written; is the disk full or failing?")
 
 
 def _fetch(name: str, source: Path | None, target: Path | None) -> FetchedDataset:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -41,3 +44,20 @@ def shipped_figure(file_name: str) -> Path:
         raise FileNotFoundError(f"{path} is missing; it is written when its model is retrained "
                                 "(`cd notebooks && python -m aecourse retrain NOTEBOOK`).")
     return path
+
+
+@contextmanager
+def replaced_atomically(path: Path) -> Iterator[Path]:
+    """A temporary file beside `path` to write; it replaces `path` only if the block finishes without error.
+
+    A crash or a failed check therefore never leaves half a file, and never loses the one already there.
+    """
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; these are ordinary shared files
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .data import load_mnist, load_olivetti, split_by_person
-from .paths import PROJECT_ROOT
+from .paths import PROJECT_ROOT, replaced_atomically
 from .runner import definitions_from
 from .weights import load_pretrained, read_manifest, weight_path
 
@@ -327,8 +327,6 @@ def write_report(results: list[Result], path: Path = RESULTS_FILE) -> Path:
     if failures:
         raise BoundError("Not writing " + str(path) + ":\n  " + "\n  ".join(failures)
                          + "\nRetrain the model (`python -m aecourse retrain NAME`) or restore its weights.")
-    text = render_markdown(results)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    temporary.replace(path)
+    with replaced_atomically(path) as temporary:
+        temporary.write_text(render_markdown(results))
     return path

@@ -14,7 +14,6 @@ import math
 import os
 import platform
 import re
-import tempfile
 import time
 import warnings
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from .paths import NOTEBOOKS_DIR, weights_dir
+from .paths import NOTEBOOKS_DIR, replaced_atomically, weights_dir
 
 MANIFEST_FILE = "manifest.json"
 NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+$")
@@ -81,16 +80,8 @@ def read_manifest(directory: Path | None = None) -> dict[str, Entry]:
 
 def _write_json_atomically(path: Path, data: dict) -> None:
     """Write JSON next to the target, then rename, so a crash never leaves half a file."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(data, stream, indent=2, sort_keys=True)
-            stream.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the manifest is an ordinary project file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path) as temporary:
+        temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def weight_shapes(model) -> list[str]:
