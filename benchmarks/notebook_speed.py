@@ -28,7 +28,7 @@ sys.path.insert(0, str(PROJECT_ROOT / "notebooks"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported, here and in the kernels
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from aecourse.runner import course_notebooks, execute, resolve_targets  # noqa: E402
+from aecourse.commands.runner import course_notebooks, execute, resolve_targets  # noqa: E402
 from aecourse.weights import describe_machine  # noqa: E402
 
 REPORT = PROJECT_ROOT / "benchmarks" / "notebook_speed.md"

@@ -24,7 +24,7 @@ sys.path.insert(0, str(PROJECT_ROOT / "notebooks"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from aecourse import runner  # noqa: E402
+from aecourse.commands import runner  # noqa: E402
 from aecourse.weights import describe_machine, file_sha256, read_manifest  # noqa: E402
 
 REPORT = PROJECT_ROOT / "benchmarks" / "retraining.md"

@@ -10,9 +10,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from aecourse import classroom, data, runner
-from aecourse.__main__ import main
-from aecourse.classroom import StudentCopyError, student_notebook, write_student_copies
+from aecourse import data
+from aecourse.commands import classroom, runner
+from aecourse.commands.cli import main
+from aecourse.commands.classroom import StudentCopyError, student_notebook, write_student_copies
 from aecourse.data import DataError, fetch_datasets, load_mnist, load_olivetti
 from aecourse.paths import PROJECT_ROOT
 

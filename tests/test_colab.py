@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from aecourse import colab, runner
-from aecourse.__main__ import main
+from aecourse.commands import colab, runner
+from aecourse.commands.cli import main
 from aecourse.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
 NOTEBOOKS = runner.course_notebooks(NOTEBOOKS_DIR)

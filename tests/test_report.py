@@ -7,9 +7,9 @@ import re
 import nbformat
 import pytest
 
-from aecourse import report
+from aecourse.commands import report
 from aecourse.paths import NOTEBOOKS_DIR
-from aecourse.runner import course_notebooks
+from aecourse.commands.runner import course_notebooks
 
 
 def _notebook(number: str) -> nbformat.NotebookNode:

@@ -9,7 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from aecourse import runner, weights
+from aecourse import weights
+from aecourse.commands import runner
+from aecourse.definitions import definitions_from
 from aecourse.paths import NOTEBOOKS_DIR
 
 FIXTURE = Path(__file__).parent / "fixtures" / "99_tiny_training.ipynb"
@@ -95,10 +97,10 @@ def test_definitions_are_taken_from_the_tagged_cells_only(tmp_path):
     for index in (0, 2):
         cells[index].metadata["tags"] = ["definitions"]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "05_shapes.ipynb")
-    namespace = runner.definitions_from("05_shapes.ipynb", tmp_path)
+    namespace = definitions_from("05_shapes.ipynb", tmp_path)
     assert namespace["area"](2) == 6
     with pytest.raises(FileNotFoundError, match="06_missing.ipynb does not exist"):
-        runner.definitions_from("06_missing.ipynb", tmp_path)
+        definitions_from("06_missing.ipynb", tmp_path)
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), tmp_path / "07_bare.ipynb")
     with pytest.raises(ValueError, match="no code cells tagged 'definitions'"):
-        runner.definitions_from("07_bare.ipynb", tmp_path)
+        definitions_from("07_bare.ipynb", tmp_path)

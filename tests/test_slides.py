@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from aecourse import runner, slides
+from aecourse.commands import runner, slides
 from aecourse.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
 NOTEBOOKS = runner.course_notebooks(NOTEBOOKS_DIR)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from aecourse import weights
-from aecourse.__main__ import main as cli
+from aecourse.commands.cli import main as cli
 from aecourse.weights import WeightsError, load_pretrained, train_or_load
 
 NAME = "99_tiny_ae"

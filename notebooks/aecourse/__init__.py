@@ -1,6 +1,10 @@
-"""Helpers for the autoencoder course: data, pretrained weights, figures and notebook runs."""
+"""What the notebooks import: datasets, pretrained weights, figures, and other notebooks' definitions.
+
+The maintainers' and instructors' commands (`python -m aecourse ...`) live apart, in aecourse.commands.
+"""
 
 from .data import DataError, fetch_datasets, load_mnist, load_olivetti, split_by_person
+from .definitions import definitions_from
 from .display import show_source
 from .paths import figures_dir, shipped_figure, weights_dir
 from .plots import (grid_axis, image_grid, image_rows, interpolation_strip, latent_scatter,
@@ -8,8 +12,8 @@ from .plots import (grid_axis, image_grid, image_rows, interpolation_strip, late
 from .weights import WeightsError, load_pretrained, train_or_load
 
 __all__ = [
-    "DataError", "WeightsError", "fetch_datasets", "figures_dir", "grid_axis", "image_grid", "image_rows",
-    "interpolation_strip", "latent_scatter", "load_mnist", "load_olivetti", "load_pretrained",
+    "DataError", "WeightsError", "definitions_from", "fetch_datasets", "figures_dir", "grid_axis", "image_grid",
+    "image_rows", "interpolation_strip", "latent_scatter", "load_mnist", "load_olivetti", "load_pretrained",
     "manifold_canvas", "manifold_grid", "save_figure", "shipped_figure", "show_source", "split_by_person",
     "train_or_load", "weights_dir",
 ]

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from .data import load_mnist, load_olivetti, split_by_person
-from .paths import PROJECT_ROOT, replaced_atomically
-from .runner import definitions_from
-from .weights import load_pretrained, read_manifest, weight_path
+from ..data import load_mnist, load_olivetti, split_by_person
+from ..paths import PROJECT_ROOT, replaced_atomically
+from ..definitions import definitions_from
+from ..weights import load_pretrained, read_manifest, weight_path
 
 RESULTS_FILE = PROJECT_ROOT / "RESULTS.md"
 SEED = 42  # the seed of every notebook: held-out faces, noise draws, VAE sampling
@@ -80,7 +80,7 @@ def pca_mse(train: np.ndarray, test: np.ndarray, components: int) -> float:
 
 def pixel_baseline_nats(train: np.ndarray, test: np.ndarray) -> float:
     """-log P(x) in nats per image under independent Bernoulli pixels with the training means."""
-    from .vae import reconstruction_nats
+    from ..vae import reconstruction_nats
 
     flat_train, flat_test = train.reshape(len(train), -1), test.reshape(len(test), -1)
     pixel_means = np.clip(flat_train.mean(axis=0), 1e-6, 1 - 1e-6)
@@ -104,7 +104,7 @@ def _faces() -> tuple[np.ndarray, np.ndarray]:
 
 def _vae(encoder: Any, decoder: Any, weight: str, input_shape: tuple[int, ...], beta: float = 1.0):
     """A notebook's encoder and decoder in the course's VAE, holding the shipped weights."""
-    from .vae import VAE
+    from ..vae import VAE
 
     vae = VAE(encoder, decoder, beta=beta, seed=SEED, name=weight[3:])
     vae.build((None, *input_shape))

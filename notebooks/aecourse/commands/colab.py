@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from .runner import PARAMETERS_TAG
 
 DEFAULT_REPOSITORY = "aecourse/autoencoders-with-keras"  # a placeholder until the course is published

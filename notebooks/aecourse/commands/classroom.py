@@ -16,8 +16,9 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import PROJECT_ROOT
-from .runner import DEFINITIONS_TAG, PARAMETERS_TAG, course_notebooks
+from ..paths import PROJECT_ROOT
+from ..definitions import DEFINITIONS_TAG
+from .runner import PARAMETERS_TAG, course_notebooks
 
 SOLUTION_TAG = "solution"
 EXERCISE_TAG = "exercise"

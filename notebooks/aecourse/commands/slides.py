@@ -15,7 +15,7 @@ import nbformat
 from nbconvert import SlidesExporter
 from traitlets.config import Config
 
-from .paths import PROJECT_ROOT
+from ..paths import PROJECT_ROOT
 
 SLIDES_DIR = PROJECT_ROOT / "build" / "slides"
 TEMPLATE = Path(__file__).with_name("slides.html.j2")
@@ -25,7 +25,7 @@ SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
 
 def nbconvert_arguments(output_dir: str = "build/slides") -> list[str]:
     """The options of `jupyter nbconvert` that make the same decks as export() (run from the project root)."""
-    return ["--to", "slides", "--template-file", f"notebooks/aecourse/{TEMPLATE.name}", "--no-prompt",
+    return ["--to", "slides", "--template-file", f"notebooks/aecourse/commands/{TEMPLATE.name}", "--no-prompt",
             f"--TagRemovePreprocessor.remove_input_tags={HIDE_INPUT_TAG}", "--SlidesExporter.reveal_scroll=True",
             "--output-dir", output_dir]
 

@@ -8,18 +8,16 @@ from collections.abc import Collection
 from pathlib import Path
 from queue import Empty
 from time import monotonic
-from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 from nbclient.util import ensure_async
 
-from .paths import NOTEBOOKS_DIR, PROJECT_ROOT
-from .weights import FIT_VERBOSE_ENV, read_manifest
+from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from ..weights import FIT_VERBOSE_ENV, read_manifest
 
 PARAMETERS_TAG = "parameters"
-DEFINITIONS_TAG = "definitions"
 INJECTED_TAG = "injected-parameters"
 QUIET_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 TRAINING_LOG_DIR = PROJECT_ROOT / "build" / "training-runs"
@@ -86,24 +84,6 @@ def resolve_targets(targets: Collection[str], directory: Path = NOTEBOOKS_DIR) -
         if plan.get(path) is not True:
             plan.setdefault(path, set()).add(target)
     return plan
-
-
-def definitions_from(notebook_name: str, directory: Path = NOTEBOOKS_DIR) -> dict[str, Any]:
-    """Run the cells tagged 'definitions' of another course notebook and return what they define.
-
-    This is how a later notebook reuses an architecture without a second copy of its code.
-    """
-    path = directory / notebook_name
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; definitions_from() takes a course notebook's file name.")
-    cells = [cell for cell in nbformat.read(path, as_version=4).cells
-             if cell.cell_type == "code" and DEFINITIONS_TAG in cell.get("metadata", {}).get("tags", [])]
-    if not cells:
-        raise ValueError(f"{path.name} has no code cells tagged '{DEFINITIONS_TAG}'.")
-    namespace: dict[str, Any] = {"__name__": f"definitions_of_{path.stem}"}
-    for cell in cells:
-        exec(compile(cell.source, f"{path.name}[definitions]", "exec"), namespace)  # our own notebook's code
-    return namespace
 
 
 def inject_training_switch(notebook: nbformat.NotebookNode, train: bool | Collection[str]) -> None:

@@ -1,0 +1,30 @@
+"""Reusing another notebook's model definitions: the cells a notebook tags `definitions`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .paths import NOTEBOOKS_DIR
+
+DEFINITIONS_TAG = "definitions"
+
+
+def definitions_from(notebook_name: str, directory: Path = NOTEBOOKS_DIR) -> dict[str, Any]:
+    """Run the cells tagged 'definitions' of another course notebook and return what they define.
+
+    This is how a later notebook reuses an architecture without a second copy of its code.
+    """
+    path = directory / notebook_name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; definitions_from() takes a course notebook's file name.")
+    cells = [cell for cell in nbformat.read(path, as_version=4).cells
+             if cell.cell_type == "code" and DEFINITIONS_TAG in cell.get("metadata", {}).get("tags", [])]
+    if not cells:
+        raise ValueError(f"{path.name} has no code cells tagged '{DEFINITIONS_TAG}'.")
+    namespace: dict[str, Any] = {"__name__": f"definitions_of_{path.stem}"}
+    for cell in cells:
+        exec(compile(cell.source, f"{path.name}[definitions]", "exec"), namespace)  # our own notebook's code
+    return namespace
