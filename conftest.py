@@ -10,3 +10,13 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("AECOURSE_FIGURES", tempfile.mkdtemp(prefix="aecourse-figures-"))
 
 collect_ignore_glob = ["tests/fixtures/*", "build/*", ".venv/*"]
+
+
+def pytest_collection_modifyitems(items):
+    """nbval's notebook cells start a kernel, so they are `slow` like the other kernel tests."""
+    import pytest
+    from nbval.plugin import IPyNbCell
+
+    for item in items:
+        if isinstance(item, IPyNbCell):
+            item.add_marker(pytest.mark.slow)

@@ -11,6 +11,8 @@ import pytest
 from aecourse import data
 from aecourse.data import DataError, load_mnist, load_olivetti, split_by_person
 
+NO_DATA_FOLDER = ("AECOURSE_DATA is not set, so the real datasets are not checked. Point it at a folder holding "
+                  "mnist.npz and olivetti_faces.npz (`cd notebooks && python -m aecourse fetch-data --to DIR` writes one).")
 MNIST_TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
@@ -41,7 +43,7 @@ def _digest(path) -> str:
 
 def test_real_mnist_has_the_standard_splits_scaled_to_unit_range():
     if data.data_dir() is None:
-        pytest.skip("AECOURSE_DATA is not set; .ci/run points it at ../shared/data")
+        pytest.skip(NO_DATA_FOLDER)
     (x_train, y_train), (x_test, y_test) = load_mnist()
     assert x_train.shape == (60_000, 28, 28) and x_test.shape == (10_000, 28, 28)
     assert x_train.dtype == np.float32 and 0.0 == x_train.min() and x_train.max() == 1.0
@@ -52,7 +54,7 @@ def test_real_mnist_has_the_standard_splits_scaled_to_unit_range():
 
 def test_real_olivetti_has_ten_faces_per_person():
     if data.data_dir() is None:
-        pytest.skip("AECOURSE_DATA is not set; .ci/run points it at ../shared/data")
+        pytest.skip(NO_DATA_FOLDER)
     images, person = load_olivetti()
     assert images.shape == (400, 64, 64) and images.dtype == np.float32
     assert 0.0 <= images.min() and images.max() <= 1.0

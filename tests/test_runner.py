@@ -41,12 +41,15 @@ def test_targets_resolve_to_notebooks_and_weight_names(tmp_path, monkeypatch):
     for stem in ("01_first", "02_second"):
         shutil.copy(FIXTURE, tmp_path / f"{stem}.ipynb")
     monkeypatch.setenv("AECOURSE_WEIGHTS", str(tmp_path))
-    (tmp_path / "manifest.json").write_text(json.dumps({"02_model": {"notebook": "02_second.ipynb"}}))
+    entry = {"file": "02_model.weights.h5", "sha256": "0" * 64, "size_bytes": 1, "notebook": "02_second.ipynb",
+             "architecture": {"weight_shapes": []}, "training": {"epochs": 1}, "wall_time_s": 1.0, "metrics": {},
+             "history": {}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"02_model": entry}))
     assert runner.resolve_targets(["all"], tmp_path) == {tmp_path / "01_first.ipynb": True,
                                                          tmp_path / "02_second.ipynb": True}
     assert runner.resolve_targets(["01"], tmp_path) == {tmp_path / "01_first.ipynb": True}
     assert runner.resolve_targets(["02_model"], tmp_path) == {tmp_path / "02_second.ipynb": {"02_model"}}
-    with pytest.raises(SystemExit, match="'03' is neither a notebook"):
+    with pytest.raises(runner.RunError, match="'03' is neither a notebook"):
         runner.resolve_targets(["03"], tmp_path)
 
 

@@ -70,16 +70,40 @@ def test_loading_restores_the_trained_model(trained):
 
 
 def test_train_switch_may_name_some_models_only(trained):
-    model, _, _ = trained
+    model, _, inputs = trained
+    other = tiny_autoencoder()
+    train_or_load(other, "99_other_ae", train=True, x=inputs, y=inputs, epochs=1, verbose=0)
     fresh = tiny_autoencoder()
-    train_or_load(fresh, NAME, train={"99_other_model"})  # not named: loads instead of training
+    train_or_load(fresh, NAME, train={"99_other_ae"})  # not named: loads instead of training
     np.testing.assert_array_equal(fresh.get_weights()[0], model.get_weights()[0])
     with pytest.raises(TypeError, match="TRAIN must be"):
         train_or_load(fresh, NAME, train="yes")
 
 
-def test_unrecorded_name_points_to_the_retrain_command(weights_folder):
-    with pytest.raises(WeightsError, match="No weights named '99_tiny_ae'.*python -m aecourse retrain 99_tiny_ae"):
+def test_a_misspelled_name_in_train_is_refused_with_the_notebooks_names(trained):
+    before = [weight.copy() for weight in trained[0].get_weights()]
+    with pytest.raises(ValueError, match=r"TRAIN names '99_tiny_aee', which notebook 99 does not train\. "
+                                         r"Its weights are: 99_tiny_ae\."):
+        train_or_load(trained[0], NAME, train={"99_tiny_aee"})
+    with pytest.raises(ValueError, match="'01_dense_ae'"):  # another notebook's weights are not this one's
+        train_or_load(trained[0], NAME, train={NAME, "01_dense_ae"})
+    for now, then in zip(trained[0].get_weights(), before):
+        np.testing.assert_array_equal(now, then)
+
+
+def test_unrecorded_name_says_how_to_train_it(weights_folder):
+    with pytest.raises(WeightsError, match="No weights named '99_tiny_ae'.*TRAIN = True in notebook 99.*"
+                                           "python -m aecourse retrain 99`"):
+        load_pretrained(tiny_autoencoder(), NAME)
+
+
+@pytest.mark.parametrize("key", ["size_bytes", "sha256", "architecture"])
+def test_a_manifest_entry_missing_a_key_names_the_entry_and_the_key(trained, weights_folder, key):
+    manifest = json.loads((weights_folder / "manifest.json").read_text())
+    del manifest[NAME][key]
+    (weights_folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(WeightsError, match=f"manifest.json: the manifest entry for '99_tiny_ae' lacks '{key}.*"
+                                           "git checkout -- weights/manifest.json"):
         load_pretrained(tiny_autoencoder(), NAME)
 
 
@@ -144,14 +168,20 @@ def test_weight_names_carry_their_notebook_number(name):
         weights.weight_path(name)
 
 
-def test_verify_command_flags_a_modified_and_an_unrecorded_file(trained, weights_folder, capsys):
+def test_verify_command_says_what_is_wrong_with_each_file(trained, weights_folder, capsys):
     assert cli(["verify"]) == 0
     path = weights_folder / f"{NAME}.weights.h5"
-    path.write_bytes(path.read_bytes() + b"\0")
+    content = path.read_bytes()
     (weights_folder / "99_stray.weights.h5").write_bytes(b"")
+    for damaged, expected in [(content + b"\0", "longer than recorded"), (content[:-10], "truncated"),
+                              (content[:-1] + bytes([content[-1] ^ 1]), "corrupted or was modified")]:
+        path.write_bytes(damaged)
+        assert cli(["verify"]) == 1
+        errors = capsys.readouterr().err
+        assert expected in errors and "99_stray.weights.h5: not recorded" in errors
+    path.unlink()
     assert cli(["verify"]) == 1
-    errors = capsys.readouterr().err
-    assert "SHA-256 differs" in errors and "99_stray.weights.h5: not recorded" in errors
+    assert f"{path} is missing" in capsys.readouterr().err
 
 
 def test_shipped_weights_match_their_manifest(monkeypatch, capsys):

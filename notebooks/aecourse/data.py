@@ -32,8 +32,8 @@ class DataError(RuntimeError):
 
 def _offline_hint(file_name: str, keys: str) -> str:
     return (f"Connect to the internet and try again, or work offline: set {DATA_ENV} to a folder holding "
-            f"{file_name} ({keys}), such as the one your instructor hands out "
-            "(`python -m aecourse fetch-data --to DIR` writes it).")
+            f"{file_name} ({keys}), such as the one your instructor hands out, or one written on a computer "
+            "that is online by `python -m aecourse fetch-data --to DIR`.")
 
 
 def _check_array(array: np.ndarray, name: str, shape: tuple[int, ...], dtype: type,

@@ -24,6 +24,10 @@ from typing import Any
 from .paths import NOTEBOOKS_DIR, replaced_atomically, weights_dir
 
 MANIFEST_FILE = "manifest.json"
+_MANIFEST_REMEDY = f"Restore it with `git checkout -- weights/{MANIFEST_FILE}`."
+# What loading, listing and verifying read from an entry; save_trained() writes all of it.
+REQUIRED_ENTRY_KEYS = (("file",), ("sha256",), ("size_bytes",), ("notebook",), ("architecture", "weight_shapes"),
+                       ("training", "epochs"), ("wall_time_s",), ("metrics",), ("history",))
 NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+$")
 # fit() arguments worth recording; arrays and callbacks are not configuration.
 RECORDED_FIT_ARGS = ("epochs", "batch_size", "shuffle", "validation_split")
@@ -48,10 +52,13 @@ def weight_path(name: str, directory: Path | None = None) -> Path:
     return (directory or weights_dir()) / f"{name}.weights.h5"
 
 
-def _check_name(name: str) -> None:
-    if not NAME_PATTERN.match(name):
+def _check_name(name: str) -> str:
+    """The notebook number of a well-formed weight name."""
+    match = NAME_PATTERN.match(name)
+    if not match:
         raise ValueError(f"Weight name {name!r} must look like '01_dense_ae': the two-digit number of "
                          "its notebook, an underscore, then lowercase letters, digits and underscores.")
+    return match.group(1)
 
 
 def file_sha256(path: Path) -> str:
@@ -70,12 +77,56 @@ def read_manifest(directory: Path | None = None) -> dict[str, Entry]:
         return {}
     try:
         manifest = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise WeightsError(f"{path} is not valid JSON ({error}). Restore it with "
-                           f"`git checkout -- weights/{MANIFEST_FILE}`.") from error
-    if not isinstance(manifest, dict):
-        raise WeightsError(f"{path} should hold a JSON object of entries by weight name.")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WeightsError(f"{path} is not valid JSON ({error}). {_MANIFEST_REMEDY}") from None
+    if not isinstance(manifest, dict) or not all(isinstance(entry, dict) for entry in manifest.values()):
+        raise WeightsError(f"{path} should hold a JSON object of entries (objects) by weight name. "
+                           + _MANIFEST_REMEDY)
     return manifest
+
+
+def entry_problem(name: str, entry: Entry) -> str | None:
+    """What a manifest entry lacks that loading or listing it needs, or None if it is complete."""
+    for keys in REQUIRED_ENTRY_KEYS:
+        value = entry
+        for key in keys:
+            if not isinstance(value, dict) or key not in value:
+                return (f"the manifest entry for {name!r} lacks {'.'.join(keys)!r}. Restore "
+                        f"weights/{MANIFEST_FILE} with `git checkout -- weights/{MANIFEST_FILE}`, or retrain "
+                        f"with `{retrain_command(name)}`.")
+            value = value[key]
+    return None
+
+
+def recorded_entry(name: str, directory: Path | None = None) -> Entry:
+    """The complete manifest entry of the named weights; a WeightsError says what to do if there is none."""
+    directory = directory or weights_dir()
+    entry = read_manifest(directory).get(name)
+    if entry is None:
+        number = _check_name(name)
+        raise WeightsError(f"No weights named {name!r} are recorded in {directory / MANIFEST_FILE}. Train "
+                           f"them: set TRAIN = True in notebook {number}, or run "
+                           f"`cd notebooks && python -m aecourse retrain {number}`.")
+    problem = entry_problem(name, entry)
+    if problem:
+        raise WeightsError(f"{directory / MANIFEST_FILE}: {problem}")
+    return entry
+
+
+def file_problem(entry: Entry, path: Path) -> str | None:
+    """Why the weight file does not match its manifest entry (missing, wrong size, wrong hash), or None."""
+    if not path.is_file():
+        return f"{path} is missing."
+    size = path.stat().st_size
+    if size != entry["size_bytes"]:
+        return (f"{path} has {size} bytes but the manifest records {entry['size_bytes']}: the file is "
+                f"{'truncated' if size < entry['size_bytes'] else 'longer than recorded'} or was replaced "
+                "(an interrupted copy, or a Git LFS pointer?).")
+    digest = file_sha256(path)
+    if digest != entry["sha256"]:
+        return (f"{path} is corrupted or was modified: its SHA-256 is {digest[:12]}…, the manifest records "
+                f"{entry['sha256'][:12]}….")
+    return None
 
 
 def _write_json_atomically(path: Path, data: dict) -> None:
@@ -121,21 +172,10 @@ def load_pretrained(model, name: str, directory: Path | None = None) -> Entry:
     """Check the named weight file against the manifest, load it into the model, return its entry."""
     directory = directory or weights_dir()
     path = weight_path(name, directory)
-    entry = read_manifest(directory).get(name)
-    if entry is None:
-        raise WeightsError(f"No weights named {name!r} are recorded in {directory / MANIFEST_FILE}. "
-                           f"Train them with `{retrain_command(name)}`, or set TRAIN = True in the notebook.")
-    if not path.is_file():
-        raise WeightsError(f"{path} is missing. " + _remedy(name, path))
-    size = path.stat().st_size
-    if size != entry["size_bytes"]:
-        raise WeightsError(f"{path} has {size} bytes but the manifest records {entry['size_bytes']}: the "
-                           "file is truncated or was replaced (an interrupted copy, or a Git LFS pointer?). "
-                           + _remedy(name, path))
-    digest = file_sha256(path)
-    if digest != entry["sha256"]:
-        raise WeightsError(f"{path} is corrupted or was modified: its SHA-256 is {digest[:12]}…, the "
-                           f"manifest records {entry['sha256'][:12]}…. " + _remedy(name, path))
+    entry = recorded_entry(name, directory)
+    problem = file_problem(entry, path)
+    if problem:
+        raise WeightsError(f"{problem} {_remedy(name, path)}")
     shapes = weight_shapes(model)
     recorded = entry["architecture"]["weight_shapes"]
     if not shapes:
@@ -151,7 +191,7 @@ def load_pretrained(model, name: str, directory: Path | None = None) -> Entry:
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
             model.load_weights(path)
     except Exception as error:  # h5py and Keras raise many types for unreadable files
-        raise WeightsError(f"Keras could not load {path} ({error}). " + _remedy(name, path)) from error
+        raise WeightsError(f"Keras could not load {path} ({error}). " + _remedy(name, path)) from None
     return entry
 
 
@@ -214,10 +254,20 @@ def save_trained(model, name: str, *, history: dict[str, list], training: dict[s
 
 
 def wants_training(name: str, train: bool | Collection[str]) -> bool:
-    """Whether the TRAIN switch (True, False, or a set of weight names) asks to train this model."""
+    """Whether the TRAIN switch (True, False, or a set of weight names) asks to train this model.
+
+    A set may name only weights this notebook trains, so that a typo fails instead of silently loading.
+    """
     if isinstance(train, bool):
         return train
     if isinstance(train, Collection) and not isinstance(train, str):
+        number = _check_name(name)
+        known = {recorded for recorded in read_manifest() if recorded.startswith(f"{number}_")} | {name}
+        unknown = sorted(set(train) - known)
+        if unknown:
+            raise ValueError(f"TRAIN names {', '.join(map(repr, unknown))}, which notebook {number} does not "
+                             f"train. Its weights are: {', '.join(sorted(known))}. Correct the name, or set "
+                             "TRAIN = True to train them all.")
         return name in train
     raise TypeError(f"TRAIN must be True, False or a set of weight names, not {train!r}.")
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .. import weights
+from ..data import DataError
 from . import runner
 
 
@@ -18,6 +19,9 @@ def _list() -> int:
     if not manifest:
         print("No weights recorded yet.")
     for name, entry in sorted(manifest.items()):
+        problem = weights.entry_problem(name, entry)
+        if problem:
+            raise weights.WeightsError(f"{weights.weights_dir() / weights.MANIFEST_FILE}: {problem}")
         metrics = ", ".join(f"{key}={value:.4g}" for key, value in entry["metrics"].items())
         print(f"{name:28s} {entry['notebook']:34s} {entry['training']['epochs']:>4} epochs "
               f"{entry['wall_time_s']:>8.0f} s  {metrics}")
@@ -29,17 +33,18 @@ def _verify() -> int:
     manifest = weights.read_manifest()
     problems = []
     for name, entry in sorted(manifest.items()):
-        path = weights.weight_path(name)
-        if not path.is_file():
-            problems.append(f"{path}: missing")
-        elif weights.file_sha256(path) != entry["sha256"]:
-            problems.append(f"{path}: SHA-256 differs from the manifest")
+        problem = weights.entry_problem(name, entry) or weights.file_problem(entry, weights.weight_path(name))
+        if problem:
+            problems.append(problem)
     for path in sorted(weights.weights_dir().glob("*.weights.h5")):
         if path.name.removesuffix(".weights.h5") not in manifest:
-            problems.append(f"{path}: not recorded in the manifest")
+            problems.append(f"{path}: not recorded in the manifest.")
     for problem in problems:
         print(problem, file=sys.stderr)
     print(f"{len(manifest)} weight files checked, {len(problems)} problems.")
+    if problems:
+        print("Restore damaged files with `git checkout -- weights/`, or retrain them with "
+              "`python -m aecourse retrain NAME`.", file=sys.stderr)
     return 1 if problems else 0
 
 
@@ -65,7 +70,7 @@ def _size(path: Path) -> str:
 
 def _fetch_data(to: Path | None) -> int:
     """Fetch both datasets into the usual caches, or into a folder for AECOURSE_DATA; say where they are."""
-    from ..data import DataError, fetch_datasets
+    from ..data import fetch_datasets
     from ..paths import DATA_ENV, data_dir
 
     source = data_dir()
@@ -138,7 +143,7 @@ def _slides(targets: list[str]) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m aecourse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="show the recorded weights, their training and metrics")
@@ -181,16 +186,37 @@ def main(argv: list[str] | None = None) -> int:
         return _colab(args.repository, args.branch)
     if args.command == "slides":
         return _slides(args.targets)
-    plan = runner.resolve_targets(args.targets)
+    return _run_notebooks(args.command, args.targets, keep_outputs=getattr(args, "keep_outputs", False))
+
+
+def _run_notebooks(command: str, targets: list[str], keep_outputs: bool) -> int:
+    """Retrain or execute each notebook in turn; a failure is reported and the others still run."""
+    plan = runner.resolve_targets(targets)
+    failures = []
     for path, train in plan.items():
-        if args.command == "retrain":
-            print(f"Training {path.name} ({'all its models' if train is True else ', '.join(sorted(train))})…",
-                  flush=True)
-            print(f"  training run saved to {runner.retrain(path, train)}")
-        if args.command == "execute" or not args.keep_outputs:
-            print(f"Executing {path.name} with the saved weights…", flush=True)
-            runner.refresh_outputs(path)
-    return 0
+        try:
+            if command == "retrain":
+                print(f"Training {path.name} ({'all its models' if train is True else ', '.join(sorted(train))})…",
+                      flush=True)
+                print(f"  training run saved to {runner.retrain(path, train)}")
+            if command == "execute" or not keep_outputs:
+                print(f"Executing {path.name} with the saved weights…", flush=True)
+                runner.refresh_outputs(path)
+        except runner.RunError as error:
+            print(f"  {error}\n  {path.name} itself was not changed.", file=sys.stderr)
+            failures.append(path.name)
+    if failures:
+        print(f"{len(failures)} of {len(plan)} notebooks failed: {', '.join(failures)}.", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; a known fault prints one message (no traceback) and returns 1."""
+    try:
+        return _main(argv)
+    except (weights.WeightsError, DataError, runner.RunError) as error:
+        print(f"python -m aecourse: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
+import uuid
 from collections.abc import Collection
 from pathlib import Path
 from queue import Empty
@@ -11,17 +14,27 @@ from time import monotonic
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 
-from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT
-from ..weights import FIT_VERBOSE_ENV, read_manifest
+from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT, replaced_atomically
+from ..weights import FIT_VERBOSE_ENV, read_manifest, recorded_entry
 
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 QUIET_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 TRAINING_LOG_DIR = PROJECT_ROOT / "build" / "training-runs"
 TRAINING_CELL_TIMEOUT_S = 4 * 3600
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+_ANSI_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class RunError(RuntimeError):
+    """A target names no notebook or weights, or a headless run stopped; the message says where and why."""
+
+    def __init__(self, message: str, notebook: nbformat.NotebookNode | None = None):
+        super().__init__(message)
+        self.notebook = notebook  # as far as it ran, for the training log
 
 
 class ReplyPollingClient(NotebookClient):
@@ -75,12 +88,11 @@ def resolve_targets(targets: Collection[str], directory: Path = NOTEBOOKS_DIR) -
         if by_notebook:
             plan[by_notebook[0]] = True
             continue
-        entry = manifest.get(target)
-        if entry is None:
+        if target not in manifest:
             known = ", ".join(sorted(manifest)) or "none yet"
-            raise SystemExit(f"{target!r} is neither a notebook ({', '.join(p.stem for p in notebooks)}) "
-                             f"nor a recorded weight name ({known}).")
-        path = directory / entry["notebook"]
+            raise RunError(f"{target!r} is neither a notebook ({', '.join(p.stem for p in notebooks)}) "
+                           f"nor a recorded weight name ({known}).")
+        path = directory / recorded_entry(target)["notebook"]
         if plan.get(path) is not True:
             plan.setdefault(path, set()).add(target)
     return plan
@@ -98,12 +110,44 @@ def inject_training_switch(notebook: nbformat.NotebookNode, train: bool | Collec
     raise ValueError("The notebook has no code cell tagged 'parameters' holding its TRAIN switch.")
 
 
+def _first_line(source: str) -> str:
+    return next((line.strip() for line in source.splitlines() if line.strip() and not line.startswith("#")), "")
+
+
+def _failure(path: Path, notebook: nbformat.NotebookNode, error: Exception) -> str:
+    """One line on where a headless run stopped and why, without the traceback."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                reason = _ANSI_CODES.sub("", f"{output.ename}: {output.evalue}")
+                return f"{path.name} stopped in cell [{cell.execution_count}] `{_first_line(cell.source)[:60]}`: {reason}"
+    reason = _ANSI_CODES.sub("", str(error)).strip().splitlines()
+    return f"{path.name} stopped: {type(error).__name__}: {reason[0] if reason else ''}"
+
+
+def stable_widget_ids(notebook: nbformat.NotebookNode, label: str) -> nbformat.NotebookNode:
+    """The notebook with its widgets' random model ids renamed in order of appearance.
+
+    Every run gives each widget a fresh uuid4, which would make an unchanged notebook a diff in git.
+    """
+    state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
+    if not state:
+        return notebook
+    text = json.dumps(notebook)
+    ordered = sorted(state, key=text.index)  # each id's first mention: the cell output that shows it
+    renamed = {old: uuid.uuid5(uuid.NAMESPACE_URL, f"aecourse/{label}/widget/{number}").hex
+               for number, old in enumerate(ordered)}
+    text = re.sub(r"\b[0-9a-f]{32}\b", lambda match: renamed.get(match.group(), match.group()), text)
+    return nbformat.from_dict(json.loads(text))
+
+
 def execute(path: Path, train: bool | Collection[str] = False, timeout: int | None = None,
             record_timing: bool = False) -> nbformat.NotebookNode:
     """Execute a notebook top to bottom in a fresh kernel, in its own folder; return it with outputs.
 
     With record_timing, each cell's metadata gets nbclient's start and end timestamps (for benchmarks;
-    committed notebooks go without, since timestamps would make every run a diff).
+    committed notebooks go without, since timestamps would make every run a diff). A cell that fails
+    raises RunError with one line saying where and why; the file on disk is never touched here.
     """
     notebook = nbformat.read(path, as_version=4)
     if train is not False:
@@ -119,24 +163,33 @@ def execute(path: Path, train: bool | Collection[str] = False, timeout: int | No
     os.environ[FIT_VERBOSE_ENV] = "2"
     try:
         client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        raise RunError(_failure(path, notebook, error), notebook) from None
     finally:
         if previous is None:
             os.environ.pop(FIT_VERBOSE_ENV)
         else:
             os.environ[FIT_VERBOSE_ENV] = previous
-    return notebook
+    return stable_widget_ids(notebook, path.stem)
 
 
 def refresh_outputs(path: Path, timeout: int = 600) -> None:
     """Re-run a notebook in load mode and write it back with fresh outputs (only if every cell ran)."""
     notebook = execute(path, train=False, timeout=timeout)
-    nbformat.write(notebook, path)
+    with replaced_atomically(path) as temporary:
+        nbformat.write(notebook, temporary)
 
 
 def retrain(path: Path, train: bool | Collection[str] = True) -> Path:
     """Run a notebook in training mode (weights and manifest are saved by the notebook); keep its log."""
-    notebook = execute(path, train=train, timeout=TRAINING_CELL_TIMEOUT_S)
     TRAINING_LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = TRAINING_LOG_DIR / path.name
+    try:
+        notebook = execute(path, train=train, timeout=TRAINING_CELL_TIMEOUT_S)
+    except RunError as error:
+        if error.notebook is None:
+            raise
+        nbformat.write(error.notebook, log)
+        raise RunError(f"{error} The run so far is in {log}.") from None
     nbformat.write(notebook, log)
     return log
