@@ -113,20 +113,22 @@ def recorded_entry(name: str, directory: Path | None = None) -> Entry:
     return entry
 
 
-def file_problem(entry: Entry, path: Path) -> str | None:
-    """Why the weight file does not match its manifest entry (missing, wrong size, wrong hash), or None."""
+def file_problem(entry: Entry, path: Path, manifest: dict[str, Entry] | None = None) -> str | None:
+    """Why the weight file does not match its manifest entry (missing, swapped, wrong size or hash), or None."""
     if not path.is_file():
         return f"{path} is missing."
-    size = path.stat().st_size
+    size, digest = path.stat().st_size, file_sha256(path)
+    if size == entry["size_bytes"] and digest == entry["sha256"]:
+        return None
+    twin = next((name for name, other in (manifest or {}).items() if other.get("sha256") == digest), None)
+    if twin is not None:
+        return f"{path} holds the weights recorded for {twin!r}: the files were swapped or renamed."
     if size != entry["size_bytes"]:
         return (f"{path} has {size} bytes but the manifest records {entry['size_bytes']}: the file is "
                 f"{'truncated' if size < entry['size_bytes'] else 'longer than recorded'} or was replaced "
                 "(an interrupted copy, or a Git LFS pointer?).")
-    digest = file_sha256(path)
-    if digest != entry["sha256"]:
-        return (f"{path} is corrupted or was modified: its SHA-256 is {digest[:12]}…, the manifest records "
-                f"{entry['sha256'][:12]}….")
-    return None
+    return (f"{path} is corrupted or was modified: its SHA-256 is {digest[:12]}…, the manifest records "
+            f"{entry['sha256'][:12]}….")
 
 
 def _write_json_atomically(path: Path, data: dict) -> None:
@@ -173,7 +175,7 @@ def load_pretrained(model, name: str, directory: Path | None = None) -> Entry:
     directory = directory or weights_dir()
     path = weight_path(name, directory)
     entry = recorded_entry(name, directory)
-    problem = file_problem(entry, path)
+    problem = file_problem(entry, path, read_manifest(directory))
     if problem:
         raise WeightsError(f"{problem} {_remedy(name, path)}")
     shapes = weight_shapes(model)

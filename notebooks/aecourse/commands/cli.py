@@ -33,7 +33,8 @@ def _verify() -> int:
     manifest = weights.read_manifest()
     problems = []
     for name, entry in sorted(manifest.items()):
-        problem = weights.entry_problem(name, entry) or weights.file_problem(entry, weights.weight_path(name))
+        problem = (weights.entry_problem(name, entry)
+                   or weights.file_problem(entry, weights.weight_path(name), manifest))
         if problem:
             problems.append(problem)
     for path in sorted(weights.weights_dir().glob("*.weights.h5")):

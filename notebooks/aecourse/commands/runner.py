@@ -25,6 +25,8 @@ INJECTED_TAG = "injected-parameters"
 QUIET_TENSORFLOW = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 TRAINING_LOG_DIR = PROJECT_ROOT / "build" / "training-runs"
 TRAINING_CELL_TIMEOUT_S = 4 * 3600
+# ipykernel 7 warns on every start that its local TCP ports are unencrypted: noise in a headless run.
+KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 _ANSI_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -137,7 +139,7 @@ def stable_widget_ids(notebook: nbformat.NotebookNode, label: str) -> nbformat.N
     ordered = sorted(state, key=text.index)  # each id's first mention: the cell output that shows it
     renamed = {old: uuid.uuid5(uuid.NAMESPACE_URL, f"aecourse/{label}/widget/{number}").hex
                for number, old in enumerate(ordered)}
-    text = re.sub(r"\b[0-9a-f]{32}\b", lambda match: renamed.get(match.group(), match.group()), text)
+    text = re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", lambda match: renamed.get(match.group(), match.group()), text)
     return nbformat.from_dict(json.loads(text))
 
 
@@ -155,7 +157,7 @@ def execute(path: Path, train: bool | Collection[str] = False, timeout: int | No
     for variable, value in QUIET_TENSORFLOW.items():
         os.environ.setdefault(variable, value)
     client = ReplyPollingClient(notebook, timeout=timeout, kernel_name="python3",
-                                record_timing=record_timing,
+                                record_timing=record_timing, extra_arguments=KERNEL_QUIET,
                                 resources={"metadata": {"path": str(path.parent)}})
     # A live progress bar sends thousands of updates per epoch that nbclient must digest; in a
     # headless run one line per epoch says the same.
