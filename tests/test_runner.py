@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -12,7 +14,7 @@ import pytest
 from aecourse import weights
 from aecourse.commands import runner
 from aecourse.definitions import definitions_from
-from aecourse.paths import NOTEBOOKS_DIR
+from aecourse.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
 FIXTURE = Path(__file__).parent / "fixtures" / "99_tiny_training.ipynb"
 
@@ -107,3 +109,11 @@ def test_definitions_are_taken_from_the_tagged_cells_only(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), tmp_path / "07_bare.ipynb")
     with pytest.raises(ValueError, match="no code cells tagged 'definitions'"):
         definitions_from("07_bare.ipynb", tmp_path)
+
+
+def test_not_slow_leaves_out_every_notebook_cell():
+    """`pytest -m "not slow"` (the README's quick run) must start no kernel: nbval's items are marked slow."""
+    completed = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "not slow", "notebooks"],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert "deselected" in completed.stdout, completed.stdout + completed.stderr
+    assert ".ipynb::" not in completed.stdout, completed.stdout

@@ -91,6 +91,14 @@ def test_a_misspelled_name_in_train_is_refused_with_the_notebooks_names(trained)
         np.testing.assert_array_equal(now, then)
 
 
+def test_a_typo_in_a_course_notebooks_train_set_lists_the_weights_it_trains(monkeypatch):
+    monkeypatch.delenv("AECOURSE_WEIGHTS", raising=False)
+    with pytest.raises(ValueError, match=r"TRAIN names '02_ae_code9', which notebook 02 does not train\. "
+                                         r"Its weights are: 02_ae_code2, 02_ae_code32, 02_ae_code8\."):
+        weights.wants_training("02_ae_code2", {"02_ae_code9"})
+    assert weights.wants_training("02_ae_code8", {"02_ae_code8"})
+
+
 def test_unrecorded_name_says_how_to_train_it(weights_folder):
     with pytest.raises(WeightsError, match="No weights named '99_tiny_ae'.*TRAIN = True in notebook 99.*"
                                            "python -m aecourse retrain 99`"):
