@@ -98,3 +98,11 @@ def test_a_failed_run_says_where_and_why_in_one_line(tmp_path):
     assert str(raised.value) == ("98_failing.ipynb stopped in cell [3] `raise FileNotFoundError('weights/x.weights.h5 "
                                  "is missing')`: FileNotFoundError: weights/x.weights.h5 is missing")
     assert path.read_bytes() == before
+
+
+def test_a_data_error_names_the_missing_file_and_leaves_results_alone(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AECOURSE_DATA", str(tmp_path))  # an empty folder: no mnist.npz in it
+    results = (PROJECT_ROOT / "RESULTS.md").read_bytes()
+    completed = in_process_cli(capsys, monkeypatch, "report")
+    assert_one_clear_message(completed, f"{tmp_path / 'mnist.npz'} does not exist", "AECOURSE_DATA")
+    assert (PROJECT_ROOT / "RESULTS.md").read_bytes() == results
