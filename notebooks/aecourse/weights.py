@@ -144,15 +144,20 @@ def weight_shapes(model) -> list[str]:
 
 def describe_machine() -> str:
     """A one-line description of the CPU (and GPU, if TensorFlow sees one) doing the training."""
-    cpu = platform.processor() or platform.machine()
+    cpu, vector = platform.processor() or platform.machine(), ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                # The widest vector instructions decide float rounding in training: AVX-512 and AVX2
+                # machines with the same model name do not retrain byte-identical weights.
+                flags = line.split()
+                vector = ", AVX-512" if "avx512f" in flags else ", AVX2" if "avx2" in flags else ""
                 break
     except OSError:
         pass
-    description = f"{cpu}, {os.cpu_count()} cores, {platform.system()}"
+    description = f"{cpu}{vector}, {os.cpu_count()} cores, {platform.system()}"
     try:
         import tensorflow as tf
 
