@@ -100,9 +100,9 @@ def test_a_failed_run_says_where_and_why_in_one_line(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_a_data_error_names_the_missing_file_and_leaves_results_alone(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("AECOURSE_DATA", str(tmp_path))  # an empty folder: no mnist.npz in it
-    results = (PROJECT_ROOT / "RESULTS.md").read_bytes()
-    completed = in_process_cli(capsys, monkeypatch, "report")
-    assert_one_clear_message(completed, f"{tmp_path / 'mnist.npz'} does not exist", "AECOURSE_DATA")
-    assert (PROJECT_ROOT / "RESULTS.md").read_bytes() == results
+def test_a_data_error_names_the_missing_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AECOURSE_DATA", str(tmp_path / "empty"))  # no mnist.npz or olivetti_faces.npz there
+    (tmp_path / "empty").mkdir()
+    completed = in_process_cli(capsys, monkeypatch, "fetch-data", "--to", str(tmp_path / "out"))
+    assert_one_clear_message(completed, f"{tmp_path / 'empty' / 'mnist.npz'} does not exist", "AECOURSE_DATA")
+    assert not any((tmp_path / "out").iterdir())

@@ -1,4 +1,4 @@
-"""What the notebooks import: datasets, pretrained weights, figures, and other notebooks' definitions.
+"""What the notebooks import: datasets, pretrained weights, figures, results, other notebooks' definitions.
 
 The maintainers' and instructors' commands (`python -m aecourse ...`) live apart, in aecourse.commands.
 """
@@ -9,11 +9,12 @@ from .display import show_source
 from .paths import figures_dir, shipped_figure, weights_dir
 from .plots import (grid_axis, image_grid, image_rows, interpolation_strip, latent_scatter,
                     manifold_canvas, manifold_grid, save_figure)
+from .results import record_result, significant
 from .weights import WeightsError, load_pretrained, train_or_load
 
 __all__ = [
     "DataError", "WeightsError", "definitions_from", "fetch_datasets", "figures_dir", "grid_axis", "image_grid",
     "image_rows", "interpolation_strip", "latent_scatter", "load_mnist", "load_olivetti", "load_pretrained",
-    "manifold_canvas", "manifold_grid", "save_figure", "shipped_figure", "show_source", "split_by_person",
-    "train_or_load", "weights_dir",
+    "manifold_canvas", "manifold_grid", "record_result", "save_figure", "shipped_figure", "show_source",
+    "significant", "split_by_person", "train_or_load", "weights_dir",
 ]

@@ -21,6 +21,11 @@ def _dir_from_env(variable: str, default: Path) -> Path:
     return Path(value).expanduser() if value else default
 
 
+def course_notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The course's numbered notebooks, in order."""
+    return sorted(directory.glob("[0-9][0-9]_*.ipynb"))
+
+
 def data_dir() -> Path | None:
     """The local dataset folder named by AECOURSE_DATA, or None to download as usual."""
     value = os.environ.get(DATA_ENV, "").strip()

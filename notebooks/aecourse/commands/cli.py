@@ -50,15 +50,17 @@ def _verify() -> int:
 
 
 def _report() -> int:
-    """Evaluate every shipped model and write RESULTS.md, unless a model misses its notebook's bound."""
+    """Collect the results the notebooks recorded into RESULTS.md, unless one misses its notebook's bound."""
     from . import report
 
-    results = report.evaluate_all()
+    results, manifest = report.recorded_results(), weights.read_manifest()
     for result in results:
         status = "" if result.bound is None else ("  bound met" if result.meets_bound else "  BOUND MISSED")
-        print(f"{result.weight:20s} {result.metric:32s} {report.significant(result.value):>8s}{status}")
+        print(f"{result.weights:20s} {result.metric:32s} {report.significant(result.value):>8s}{status}")
+    for name in report.unreported(results, manifest):
+        print(f"{name}: shipped, but no notebook records a result for it (a cell tagged `result`)", file=sys.stderr)
     try:
-        print(f"wrote {report.write_report(results)}")
+        print(f"wrote {report.write_report(results, manifest=manifest)}")
     except report.BoundError as error:
         print(error, file=sys.stderr)
         return 1
@@ -149,7 +151,7 @@ def _main(argv: list[str] | None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="show the recorded weights, their training and metrics")
     commands.add_parser("verify", help="check every weight file against its recorded SHA-256")
-    commands.add_parser("report", help="evaluate every shipped model on its test set and write RESULTS.md")
+    commands.add_parser("report", help="collect the results the executed notebooks recorded into RESULTS.md")
     fetch = commands.add_parser("fetch-data", help="fetch both datasets before class, for offline use")
     fetch.add_argument("--to", type=Path, metavar="DIR",
                        help="write mnist.npz and olivetti_faces.npz here (for AECOURSE_DATA) instead of "

@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 
-from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT, replaced_atomically
+from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT, course_notebooks, replaced_atomically
 from ..weights import FIT_VERBOSE_ENV, read_manifest, recorded_entry
 
 PARAMETERS_TAG = "parameters"
@@ -69,11 +69,6 @@ class ReplyPollingClient(NotebookClient):
                 self.log.warning("Timeout waiting for IOPub output")
             task_poll_kernel_alive.cancel()
             return msg
-
-
-def course_notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
-    """The course's numbered notebooks, in order."""
-    return sorted(directory.glob("[0-9][0-9]_*.ipynb"))
 
 
 def resolve_targets(targets: Collection[str], directory: Path = NOTEBOOKS_DIR) -> dict[Path, set[str] | bool]:
