@@ -11,7 +11,6 @@ from pathlib import Path
 
 from .. import weights
 from ..data import DataError
-from . import runner
 
 
 def _list() -> int:
@@ -133,9 +132,15 @@ def _colab(repository: str, branch: str) -> int:
 
 def _slides(targets: list[str]) -> int:
     """Write the slide decks of the chosen notebooks to build/slides/."""
+    from .runner import RunError, resolve_targets
     from .slides import export, nbconvert_command
 
-    for path in runner.resolve_targets(targets or ["all"]):
+    try:
+        paths = resolve_targets(targets or ["all"])
+    except RunError as error:
+        print(f"slides: {error}", file=sys.stderr)
+        return 1
+    for path in paths:
         try:
             print(f"  {export(path)}", flush=True)
         except ValueError as error:
@@ -194,7 +199,13 @@ def _main(argv: list[str] | None) -> int:
 
 def _run_notebooks(command: str, targets: list[str], keep_outputs: bool) -> int:
     """Retrain or execute each notebook in turn; a failure is reported and the others still run."""
-    plan = runner.resolve_targets(targets)
+    from . import runner  # nbclient and nbformat take seconds to import; only these commands need them
+
+    try:
+        plan = runner.resolve_targets(targets)
+    except runner.RunError as error:
+        print(f"python -m aecourse: {error}", file=sys.stderr)
+        return 1
     failures = []
     for path, train in plan.items():
         try:
@@ -217,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; a known fault prints one message (no traceback) and returns 1."""
     try:
         return _main(argv)
-    except (weights.WeightsError, DataError, runner.RunError) as error:
+    except (weights.WeightsError, DataError) as error:
         print(f"python -m aecourse: {error}", file=sys.stderr)
         return 1
 
