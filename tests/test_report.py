@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from aecourse.commands import report
+from aecourse.definitions import tagged_cells
 from aecourse.paths import NOTEBOOKS_DIR, course_notebooks
 from aecourse.results import RESULT_MIME, RESULT_TAG, significant
 from aecourse.weights import read_manifest
@@ -21,11 +22,6 @@ from aecourse.weights import read_manifest
 def _result(value: float, bound: float | None) -> report.Result:
     return report.Result("01_autoencoder_mnist", "01_dense_ae", "dense AE", "MSE per pixel", value, [], "–", "–",
                          bound)
-
-
-def _cells(path, tag: str) -> list[dict]:
-    return [cell for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
-            if tag in cell.get("metadata", {}).get("tags", [])]
 
 
 @pytest.fixture(scope="module")
@@ -66,16 +62,16 @@ def test_every_bound_is_stated_in_prose_and_asserted_by_a_claim_cell(results):
                         if cell["cell_type"] == "markdown")
         assert any(form in prose for form in (f"≤ {result.bound:g}", rf"\le {result.bound:g}")), \
             f"{result.notebook} does not state its bound {result.bound:g} in prose"
-        recording = next(cell for cell in _cells(path, RESULT_TAG) if f'"{result.weights}"' in "".join(cell["source"]))
+        recording = next(cell for cell in tagged_cells(path, RESULT_TAG) if f'"{result.weights}"' in "".join(cell["source"]))
         constant = re.search(r"bound=([A-Z_]+)", "".join(recording["source"])).group(1)
-        claims = ["".join(cell["source"]) for cell in _cells(path, "claim")]
+        claims = ["".join(cell["source"]) for cell in tagged_cells(path, "claim")]
         assert any(f"<= {constant}" in claim for claim in claims), f"no claim cell asserts {constant}"
     assert report.bound_failures(results) == []
 
 
 def test_every_recorded_number_is_shown_to_the_student_too():
     for path in course_notebooks():
-        for cell in _cells(path, RESULT_TAG):
+        for cell in tagged_cells(path, RESULT_TAG):
             for output in cell["outputs"]:
                 record, shown = output["data"][RESULT_MIME], "".join(output["data"]["text/plain"])
                 assert shown.startswith(f"result {record['weights']}: ")

@@ -91,9 +91,8 @@ def entry_problem(name: str, entry: Entry) -> str | None:
         value = entry
         for key in keys:
             if not isinstance(value, dict) or key not in value:
-                return (f"the manifest entry for {name!r} lacks {'.'.join(keys)!r}. Restore "
-                        f"weights/{MANIFEST_FILE} with `git checkout -- weights/{MANIFEST_FILE}`, or retrain "
-                        f"with `{retrain_command(name)}`.")
+                return (f"the manifest entry for {name!r} lacks {'.'.join(keys)!r}. {_MANIFEST_REMEDY} Or "
+                        f"retrain with `{retrain_command(name)}`.")
             value = value[key]
     return None
 

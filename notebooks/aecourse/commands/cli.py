@@ -17,10 +17,8 @@ def _list() -> int:
     manifest = weights.read_manifest()
     if not manifest:
         print("No weights recorded yet.")
-    for name, entry in sorted(manifest.items()):
-        problem = weights.entry_problem(name, entry)
-        if problem:
-            raise weights.WeightsError(f"{weights.weights_dir() / weights.MANIFEST_FILE}: {problem}")
+    for name in sorted(manifest):
+        entry = weights.recorded_entry(name)  # a WeightsError names a missing key and the fix
         metrics = ", ".join(f"{key}={value:.4g}" for key, value in entry["metrics"].items())
         print(f"{name:28s} {entry['notebook']:34s} {entry['training']['epochs']:>4} epochs "
               f"{entry['wall_time_s']:>8.0f} s  {metrics}")

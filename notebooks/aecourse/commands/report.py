@@ -8,11 +8,11 @@ TensorFlow. It refuses to write when a recorded value misses the bound its noteb
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..definitions import tagged_cells
 from ..paths import PROJECT_ROOT, course_notebooks, replaced_atomically
 from ..results import RESULT_MIME, RESULT_TAG, significant
 from ..weights import read_manifest
@@ -48,9 +48,7 @@ def recorded_results(notebooks: list[Path] | None = None) -> list[Result]:
     """Every result recorded in the executed notebooks, in notebook and cell order."""
     results = []
     for path in course_notebooks() if notebooks is None else notebooks:
-        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            if RESULT_TAG not in cell.get("metadata", {}).get("tags", []):
-                continue
+        for cell in tagged_cells(path, RESULT_TAG):
             for output in cell.get("outputs", []):
                 record = output.get("data", {}).get(RESULT_MIME)
                 if record is not None:
