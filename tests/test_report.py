@@ -19,9 +19,9 @@ from aecourse.results import RESULT_MIME, RESULT_TAG, significant
 from aecourse.weights import read_manifest
 
 
-def _result(value: float, bound: float | None) -> report.Result:
+def _result(value: float, bound: float | None, at_least: float | None = None) -> report.Result:
     return report.Result("01_autoencoder_mnist", "01_dense_ae", "dense AE", "MSE per pixel", value, [], "–", "–",
-                         bound)
+                         bound, at_least)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def results() -> list[report.Result]:
 def test_a_missed_bound_stops_the_report_and_keeps_the_old_one(tmp_path):
     results_file = tmp_path / "RESULTS.md"
     results_file.write_text("the previous report\n")
-    with pytest.raises(report.BoundError, match=r"01_dense_ae: MSE per pixel 0.05 exceeds the bound 0.047"):
+    with pytest.raises(report.BoundError, match=r"01_dense_ae: MSE per pixel 0.05 misses the bound ≤ 0.047"):
         report.write_report([_result(0.05, 0.047)], results_file, manifest=read_manifest())
     assert results_file.read_text() == "the previous report\n"
     assert list(tmp_path.iterdir()) == [results_file]
@@ -41,6 +41,11 @@ def test_a_missed_bound_stops_the_report_and_keeps_the_old_one(tmp_path):
 @pytest.mark.parametrize("value, limit, meets", [(0.047, 0.047, True), (0.0471, 0.047, False), (9.0, None, True)])
 def test_bounds_are_upper_limits(value, limit, meets):
     assert _result(value, limit).meets_bound is meets
+
+
+@pytest.mark.parametrize("value, floor, meets", [(26.6, 26.6, True), (26.59, 26.6, False), (30.0, None, True)])
+def test_at_least_bounds_are_lower_limits(value, floor, meets):
+    assert _result(value, None, floor).meets_bound is meets
 
 
 def test_committed_results_file_is_current(results):
@@ -53,19 +58,21 @@ def test_every_shipped_weight_file_is_reported_once(results):
     assert sorted(reported) == sorted(read_manifest()), "a shipped model without a result cell, or one reported twice"
 
 
-def test_every_bound_is_stated_in_prose_and_asserted_by_a_claim_cell(results):
-    bounded = [result for result in results if result.bound is not None]
-    assert len(bounded) == 4
+@pytest.mark.parametrize("keyword, signs", [("bound", ("≤", r"\le", "<=")), ("at_least", ("≥", r"\ge", ">="))])
+def test_every_bound_is_stated_in_prose_and_asserted_by_a_claim_cell(results, keyword, signs):
+    bounded = [result for result in results if getattr(result, keyword) is not None]
+    assert bounded, f"no notebook states a {keyword} limit any more"
     for result in bounded:
+        limit = getattr(result, keyword)
         path = NOTEBOOKS_DIR / f"{result.notebook}.ipynb"
         prose = "".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]
                         if cell["cell_type"] == "markdown")
-        assert any(form in prose for form in (f"≤ {result.bound:g}", rf"\le {result.bound:g}")), \
-            f"{result.notebook} does not state its bound {result.bound:g} in prose"
+        assert any(f"{sign} {limit:g}" in prose for sign in signs[:2]), \
+            f"{result.notebook} does not state its bound {signs[0]} {limit:g} in prose"
         recording = next(cell for cell in tagged_cells(path, RESULT_TAG) if f'"{result.weights}"' in "".join(cell["source"]))
-        constant = re.search(r"bound=([A-Z_]+)", "".join(recording["source"])).group(1)
+        constant = re.search(rf"{keyword}=([A-Z_]+)", "".join(recording["source"])).group(1)
         claims = ["".join(cell["source"]) for cell in tagged_cells(path, "claim")]
-        assert any(f"<= {constant}" in claim for claim in claims), f"no claim cell asserts {constant}"
+        assert any(f"{signs[2]} {constant}" in claim for claim in claims), f"no claim cell asserts {constant}"
     assert report.bound_failures(results) == []
 
 

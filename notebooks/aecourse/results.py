@@ -20,19 +20,22 @@ def significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> str:
 
 
 def record_result(weights: str, model: str, metric: str, value: float, *, terms: dict[str, float] | None = None,
-                  baseline: str = "–", anchor: str = "–", bound: float | None = None) -> None:
+                  baseline: str = "–", anchor: str = "–", bound: float | None = None,
+                  at_least: float | None = None) -> None:
     """Show the measured number in one line and record it (with its baseline, anchor and bound) for the report.
 
-    terms: the parts that add up to value (the VAE's reconstruction and KL); bound: an upper limit the
-    notebook states and asserts in a cell tagged `claim`.
+    terms: the parts that add up to value (the VAE's reconstruction and KL); bound: an upper limit, at_least:
+    a lower limit (for numbers where higher is better), each stated by the notebook and asserted in a cell
+    tagged `claim`.
     """
     value = float(significant(value))
     parts = [[name, float(significant(part))] for name, part in (terms or {}).items()]  # pairs keep their order
     record = {"weights": weights, "model": model, "metric": metric, "value": value, "terms": parts,
-              "baseline": baseline, "anchor": anchor, "bound": bound}
+              "baseline": baseline, "anchor": anchor, "bound": bound, "at_least": at_least}
     shown = significant(value) + ("" if not parts else " = " + " + ".join(
         f"{name} {significant(part)}" for name, part in parts))
     notes = [f"baseline {baseline}"] if baseline != "–" else []
     notes += [] if bound is None else [f"bound ≤ {bound:g}: {'met' if value <= bound else 'MISSED'}"]
+    notes += [] if at_least is None else [f"bound ≥ {at_least:g}: {'met' if value >= at_least else 'MISSED'}"]
     line = f"result {weights}: {metric} {shown}" + (f" ({'; '.join(notes)})" if notes else "")
     display({RESULT_MIME: record, "text/plain": line}, raw=True)

@@ -312,6 +312,9 @@ def train_or_load(model, name: str, *, train: bool | Collection[str], seed: int 
     if evaluation_data is not None:
         metrics = model.evaluate(*evaluation_data, verbose=0, return_dict=True)
     training = {key: fit_args[key] for key in RECORDED_FIT_ARGS if key in fit_args}
+    batches = fit_args.get("x")
+    if hasattr(batches, "batch_size") and hasattr(batches, "__getitem__"):  # a PyDataset makes its own batches
+        training.update(batch_size=batches.batch_size, batches=type(batches).__name__)
     training.update(epochs=len(history.epoch), optimizer=_optimizer_config(model), seed=seed)
     return save_trained(model, name, history=history.history, training=training, metrics=metrics,
                         wall_time_s=wall_time_s)

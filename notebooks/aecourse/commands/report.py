@@ -32,12 +32,21 @@ class Result:
     terms: list[tuple[str, float]]  # the parts that add up to value, in order
     baseline: str
     anchor: str
-    bound: float | None
+    bound: float | None  # an upper limit
+    at_least: float | None = None  # a lower limit, for numbers where higher is better
 
     @property
     def meets_bound(self) -> bool:
-        """True when there is no bound or the value is within it."""
-        return self.bound is None or self.value <= self.bound
+        """True when the value is within the limits the notebook states (if any)."""
+        return ((self.bound is None or self.value <= self.bound)
+                and (self.at_least is None or self.value >= self.at_least))
+
+    @property
+    def stated_bound(self) -> str:
+        """The limits as the notebook states them, e.g. "≤ 0.047"; "–" for none."""
+        limits = ([] if self.bound is None else [f"≤ {self.bound:g}"]) + \
+            ([] if self.at_least is None else [f"≥ {self.at_least:g}"])
+        return " and ".join(limits) or "–"
 
 
 class BoundError(RuntimeError):
@@ -58,7 +67,7 @@ def recorded_results(notebooks: list[Path] | None = None) -> list[Result]:
 
 def bound_failures(results: list[Result]) -> list[str]:
     """One line for each recorded value that misses its bound."""
-    return [f"{result.weights}: {result.metric} {significant(result.value)} exceeds the bound {result.bound:g} "
+    return [f"{result.weights}: {result.metric} {significant(result.value)} misses the bound {result.stated_bound} "
             f"stated in {result.notebook}" for result in results if not result.meets_bound]
 
 
@@ -92,7 +101,8 @@ def render_markdown(results: list[Result], manifest: dict[str, Any]) -> str:
     ]
     for result in results:
         entry = manifest[result.weights]
-        bound = "–" if result.bound is None else f"≤ {result.bound:g} ({'met' if result.meets_bound else 'MISSED'})"
+        bound = result.stated_bound
+        bound += "" if bound == "–" else f" ({'met' if result.meets_bound else 'MISSED'})"
         lines.append(" | ".join([
             f"| `{result.weights}`", result.notebook, result.model, f"{entry['architecture']['parameters']:,}",
             _size(entry["size_bytes"]), result.metric, _measured(result), result.baseline, result.anchor, bound,
