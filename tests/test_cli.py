@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from aecourse.commands import runner
+from aecourse.weights import read_manifest
 from aecourse.commands.cli import main
 from aecourse.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 
@@ -77,7 +78,7 @@ def test_verify_names_each_damaged_file_and_the_fix(weights_copy, capsys, monkey
     completed = in_process_cli(capsys, monkeypatch, "verify", weights=weights_copy)
     assert_one_clear_message(completed, f"{truncated} has 1000 bytes", "truncated",
                              "03_vae_beta2.weights.h5 is missing", "git checkout -- weights/")
-    assert "13 weight files checked, 2 problems." in completed.stdout
+    assert f"{len(read_manifest())} weight files checked, 2 problems." in completed.stdout
 
 
 def test_an_unknown_target_lists_what_exists(capsys, monkeypatch):
