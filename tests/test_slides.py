@@ -48,7 +48,10 @@ def test_every_cell_has_its_place_in_the_slides(path):
             if headings:
                 assert _slide_type(cell) == "slide", cell.source[:80]
         if "hide-input" in _tags(cell):
-            assert cell.cell_type == "code" and cell.outputs, "hide-input is for cells whose output is the point"
+            # hide-input is for cells whose output is the point, and for claim cells (which print nothing)
+            assert cell.cell_type == "code" and (cell.outputs or "claim" in _tags(cell)), cell.source[:80]
+        if "claim" in _tags(cell):
+            assert _slide_type(cell) == "skip", "a claim cell is incidental: it stays off the slides"
 
 
 @pytest.fixture(scope="module")

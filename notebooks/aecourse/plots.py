@@ -83,11 +83,17 @@ def image_rows(rows: dict[str, np.ndarray], *, image_shape: tuple[int, int] | No
 def image_grid(images: np.ndarray, n_columns: int, *, titles: Sequence[str] | None = None,
                image_shape: tuple[int, int] | None = None, cmap: str = "gray",
                vmin: float | None = None, vmax: float | None = None, symmetric: bool = False,
-               size: float = 1.3, save: str | None = None) -> Figure:
-    """Images in a grid of n_columns; None limits autoscale each, symmetric centres each on zero (weights)."""
+               colorbar_label: str | None = None, title: str = "", size: float = 1.3,
+               save: str | None = None) -> Figure:
+    """Images in a grid of n_columns; None limits autoscale each, symmetric centres each on zero (weights).
+
+    colorbar_label adds one colour bar for the shared vmin..vmax scale; title goes above the whole grid.
+    """
     batch = _as_images(images, image_shape, "images")
     if titles is not None and len(titles) != len(batch):
         raise ValueError(f"Got {len(titles)} titles for {len(batch)} images.")
+    if colorbar_label is not None and (symmetric or vmin is None or vmax is None):
+        raise ValueError("One colour bar needs one scale for every image: pass vmin and vmax, not symmetric.")
     n_rows = -(-len(batch) // n_columns)
     fig, axes = plt.subplots(n_rows, n_columns, figsize=(size * n_columns, size * n_rows), squeeze=False)
     for index, ax in enumerate(axes.flat):
@@ -97,9 +103,14 @@ def image_grid(images: np.ndarray, n_columns: int, *, titles: Sequence[str] | No
                 vmin = -vmax
             _show(ax, batch[index], cmap, vmin, vmax)
             if titles is not None:
-                ax.set_title(titles[index], fontsize=8)
+                ax.set_title(titles[index], fontsize=9)
         else:
             ax.axis("off")
+    if colorbar_label is not None:
+        bar = fig.colorbar(axes.flat[0].images[0], ax=axes, fraction=0.02, pad=0.01)
+        bar.set_label(colorbar_label)
+    if title:
+        fig.suptitle(title, y=1.0 if n_rows > 1 else 1.08)
     return _finish(fig, save)
 
 
@@ -157,8 +168,8 @@ def manifold_canvas(decode: Decoder, n: int = 15, *, spacing: str = "linear", lo
 
 def manifold_grid(decode: Decoder, n: int = 15, *, spacing: str = "linear", low: float = 0.05,
                   high: float = 0.95, image_shape: tuple[int, int] = (28, 28), cmap: str = "gray",
-                  save: str | None = None) -> Figure:
-    """The decoded manifold as a figure, with the code values on the axes."""
+                  axis_names: str = "h", save: str | None = None) -> Figure:
+    """The decoded manifold as a figure, with the code values on the axes (named h_1, h_2 or z_1, z_2)."""
     canvas = manifold_canvas(decode, n, spacing=spacing, low=low, high=high, image_shape=image_shape)
     labels = [f"{value:.2f}" for value in np.round(grid_axis(n, spacing, low, high), 2) + 0.0]  # no "-0.00"
     height, width = image_shape
@@ -166,8 +177,8 @@ def manifold_grid(decode: Decoder, n: int = 15, *, spacing: str = "linear", low:
     ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1)
     ax.set_xticks(np.arange(n) * width + width / 2, labels, rotation=90, fontsize=7)
     ax.set_yticks(np.arange(n) * height + height / 2, labels[::-1], fontsize=7)
-    ax.set_xlabel("$h_1$")
-    ax.set_ylabel("$h_2$")
+    ax.set_xlabel(f"${axis_names}_1$")
+    ax.set_ylabel(f"${axis_names}_2$")
     return _finish(fig, save)
 
 

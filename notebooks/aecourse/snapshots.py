@@ -15,6 +15,10 @@ from .plots import Decoder, latent_scatter, manifold_canvas
 
 Encoder = Callable[[np.ndarray], np.ndarray]
 
+FRAME_DPI = 80  # with font sizes of 10 pt and more, every text in a frame is at least 11 pixels high
+FRAME_FONTS = {"font.size": 11, "axes.titlesize": 13, "axes.labelsize": 12, "xtick.labelsize": 10,
+               "ytick.labelsize": 10}
+
 
 def _figure_to_frame(fig, colors: int = 32) -> Image.Image:
     """Render a figure to a palette image (few colours keep the GIF small)."""
@@ -22,14 +26,6 @@ def _figure_to_frame(fig, colors: int = 32) -> Image.Image:
     image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).convert("RGB")
     plt.close(fig)
     return image.quantize(colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-
-
-def _canvas_to_frame(canvas: np.ndarray, levels: int = 16, scale: float = 0.75) -> Image.Image:
-    """A grey-level image in [0, 1] as a small frame with a few grey levels."""
-    image = Image.fromarray((255 * np.clip(canvas, 0, 1)).astype(np.uint8))
-    image = image.resize((round(image.width * scale), round(image.height * scale)))
-    step = 255 // (levels - 1)  # quantise after resizing, which would blend the levels again
-    return image.point(lambda value: round(value / step) * step)
 
 
 class EpochSnapshots(keras.callbacks.Callback):
@@ -46,11 +42,16 @@ class EpochSnapshots(keras.callbacks.Callback):
         self.latent_frames: list[Image.Image] = []
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.manifold_frames.append(_canvas_to_frame(manifold_canvas(self.decode, self.n, spacing=self.spacing)))
-        fig, ax = plt.subplots(figsize=(5, 4), dpi=60)
-        latent_scatter(np.asarray(self.encode(self.images)), self.labels, ax=ax, title=f"epoch {epoch + 1}")
-        ax.set(xlim=self.limits, ylim=self.limits)
-        self.latent_frames.append(_figure_to_frame(fig))
+        with plt.rc_context(FRAME_FONTS):
+            fig, ax = plt.subplots(figsize=(5, 5.2), dpi=FRAME_DPI)
+            ax.imshow(manifold_canvas(self.decode, self.n, spacing=self.spacing), cmap="gray", vmin=0, vmax=1)
+            ax.set(xticks=[], yticks=[], xlabel="$z_1$", ylabel="$z_2$", title=f"decoded grid, epoch {epoch + 1}")
+            self.manifold_frames.append(_figure_to_frame(fig))
+            fig, ax = plt.subplots(figsize=(5, 4.2), dpi=FRAME_DPI)
+            latent_scatter(np.asarray(self.encode(self.images)), self.labels, ax=ax, axis_names="\\mu",
+                           title=f"latent means, epoch {epoch + 1}")
+            ax.set(xlim=self.limits, ylim=self.limits)
+            self.latent_frames.append(_figure_to_frame(fig))
 
     def on_train_end(self, logs: dict | None = None) -> None:
         directory = figures_dir()
