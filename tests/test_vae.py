@@ -58,3 +58,59 @@ def test_vae_reports_the_terms_and_weights_kl_by_beta():
     scores = vae.evaluate(images, verbose=0, return_dict=True, batch_size=64)
     assert scores["neg_elbo"] == pytest.approx(scores["reconstruction"] + scores["kl"], rel=1e-5)
     assert scores["loss"] == pytest.approx(scores["reconstruction"] + 2.0 * scores["kl"], rel=1e-5)
+
+
+@pytest.fixture(scope="module")
+def measures() -> dict:
+    """Notebook 03's measurement of a VAE, the one definition that 03, 04 and 05 use."""
+    from aecourse import definitions_from
+
+    return definitions_from("03_variational_autoencoder.ipynb")
+
+
+def _tiny_vae(pixels: int = 6) -> tuple[keras.Model, keras.Model]:
+    inputs = keras.Input((pixels,))
+    encoder = keras.Model(inputs, [keras.layers.Dense(2)(inputs), keras.layers.Dense(2)(inputs)])
+    codes = keras.Input((2,))
+    return encoder, keras.Model(codes, keras.layers.Dense(pixels, activation="sigmoid")(codes))
+
+
+def test_vae_nats_draws_its_noise_from_numpy_not_from_the_backend(measures):
+    images = np.random.default_rng(0).random((50, 6)).astype("float32")
+    encoder, decoder = _tiny_vae()
+    keras.utils.set_random_seed(1)
+    first = measures["vae_nats"](encoder, decoder, images)
+    keras.utils.set_random_seed(2)  # another backend random stream changes nothing
+    again = measures["vae_nats"](encoder, decoder, images)
+    for term in ("neg_elbo", "reconstruction", "kl"):
+        np.testing.assert_array_equal(first[term], again[term])
+    other_seed = measures["vae_nats"](encoder, decoder, images, seed=measures["EVALUATION_SEED"] + 1)
+    assert not np.array_equal(first["reconstruction"], other_seed["reconstruction"])
+    np.testing.assert_allclose(first["neg_elbo"], first["reconstruction"] + first["kl"], rtol=1e-6)
+
+
+def test_vae_nats_is_the_elbo_of_the_sampled_codes(measures):
+    images = np.random.default_rng(0).random((8, 6)).astype("float32")
+    encoder, decoder = _tiny_vae()
+    nats = measures["vae_nats"](encoder, decoder, images)
+    z_mean, z_log_var = (np.asarray(part) for part in encoder(images))
+    epsilon = np.random.default_rng(measures["EVALUATION_SEED"]).standard_normal(z_mean.shape)
+    probabilities = np.asarray(decoder(z_mean + np.exp(0.5 * z_log_var) * epsilon))
+    by_hand = -np.sum(images * np.log(probabilities) + (1 - images) * np.log(1 - probabilities), axis=1)
+    np.testing.assert_allclose(nats["reconstruction"], by_hand, rtol=1e-4)
+    np.testing.assert_allclose(nats["kl"], np.asarray(kl_divergence(z_mean, z_log_var)), rtol=1e-5)
+
+
+def test_no_decoder_beats_the_entropy_floor(measures):
+    images = np.random.default_rng(0).random((20, 30)).astype("float32")
+    floor = measures["entropy_floor_nats"](images)
+    entropy = -(images * np.log(images) + (1 - images) * np.log(1 - images)).sum(axis=1).mean()
+    assert floor == pytest.approx(entropy, rel=1e-4)
+    for guess in (np.full_like(images, 0.5), np.clip(images + 0.05, 0, 1), np.random.default_rng(1).random(images.shape)):
+        assert float(np.mean(reconstruction_nats(images, guess.astype("float32")))) > floor
+
+
+def test_mean_and_error_is_the_standard_error_of_the_mean(measures):
+    values = np.array([1.0, 2.0, 3.0, 4.0])
+    mean, error = measures["mean_and_error"](values)
+    assert mean == 2.5 and error == pytest.approx(np.std(values, ddof=1) / 2)
