@@ -157,16 +157,29 @@ def describe_machine() -> str:
     except OSError:
         pass
     description = f"{cpu}{vector}, {os.cpu_count()} cores, {platform.system()}"
-    try:
+    accelerators = _accelerators()
+    return description + (f", GPU: {len(accelerators)}x {accelerators[0]}" if accelerators else "")
+
+
+def _accelerators() -> list[str]:
+    """The names of the GPUs that the Keras backend in use sees (the helper's only backend-specific code)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
         import tensorflow as tf
 
-        gpus = tf.config.list_physical_devices("GPU")
-        if gpus:
-            description += f", GPU: {len(gpus)}x " + tf.config.experimental.get_device_details(gpus[0]).get(
-                "device_name", "unknown")
-    except ImportError:
-        pass
-    return description
+        return [tf.config.experimental.get_device_details(gpu).get("device_name", "unknown")
+                for gpu in tf.config.list_physical_devices("GPU")]
+    if backend == "jax":
+        import jax
+
+        return [device.device_kind for device in jax.devices() if device.platform == "gpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(index) for index in range(torch.cuda.device_count())]
+    return []
 
 
 def _remedy(name: str, path: Path) -> str:

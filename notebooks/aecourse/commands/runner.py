@@ -149,6 +149,12 @@ def execute(path: Path, train: bool | Collection[str] = False, timeout: int | No
     notebook = nbformat.read(path, as_version=4)
     if train is not False:
         inject_training_switch(notebook, train)
+    return run_cells(notebook, path, timeout=timeout, record_timing=record_timing)
+
+
+def run_cells(notebook: nbformat.NotebookNode, path: Path, timeout: int | None = None,
+              record_timing: bool = False) -> nbformat.NotebookNode:
+    """Run the cells of a notebook read from path (or a part of it) in a fresh kernel in path's folder."""
     for variable, value in QUIET_TENSORFLOW.items():
         os.environ.setdefault(variable, value)
     client = ReplyPollingClient(notebook, timeout=timeout, kernel_name="python3",
