@@ -35,9 +35,18 @@ def _finish(fig: Figure, save: str | None) -> Figure:
     return fig
 
 
+def as_array(values) -> np.ndarray:
+    """A model's output as a NumPy array, whichever tensor type the Keras backend returned."""
+    if isinstance(values, np.ndarray):
+        return values
+    from keras import ops  # imported only when a tensor arrives: importing the helper stays light
+
+    return ops.convert_to_numpy(values)
+
+
 def _as_images(images: np.ndarray, image_shape: tuple[int, int] | None, what: str) -> np.ndarray:
     """Reshape a batch of flat or square images to (count, height, width), with a clear error."""
-    images = np.asarray(images)
+    images = as_array(images)
     if image_shape is None:
         if images.ndim == 4 and images.shape[-1] == 1:
             return images[..., 0]
@@ -118,7 +127,7 @@ def latent_scatter(codes: np.ndarray, labels: np.ndarray, *, ax=None, title: str
                    label_name: str = "digit", colorbar: bool = True, axis_names: str = "h",
                    save: str | None = None) -> Figure:
     """2-D codes as points coloured by label, with a colour bar (draws into ax if given)."""
-    codes, labels = np.asarray(codes), np.asarray(labels)
+    codes, labels = as_array(codes), np.asarray(labels)
     if codes.ndim != 2 or codes.shape[1] != 2:
         raise ValueError(f"codes has shape {codes.shape}; a scatter needs (count, 2). "
                          "Project larger codes to 2-D first (PCA or t-SNE).")
@@ -161,7 +170,7 @@ def manifold_canvas(decode: Decoder, n: int = 15, *, spacing: str = "linear", lo
     axis = grid_axis(n, spacing, low, high)
     h1, h2 = np.meshgrid(axis, axis[::-1])  # top row holds the largest h_2, as on a plot
     codes = np.stack([h1.ravel(), h2.ravel()], axis=1).astype(np.float32)
-    images = _as_images(np.asarray(decode(codes)), image_shape, "decoded images")
+    images = _as_images(decode(codes), image_shape, "decoded images")
     height, width = image_shape
     return images.reshape(n, n, height, width).transpose(0, 2, 1, 3).reshape(n * height, n * width)
 

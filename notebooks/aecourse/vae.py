@@ -29,6 +29,7 @@ def reconstruction_nats(images, reconstructions):
 
 def kl_divergence(z_mean, z_log_var):
     """KL[N(mu, diag(sigma^2)) || N(0, I)] in closed form, one value per image (nats)."""
+    z_mean, z_log_var = ops.convert_to_tensor(z_mean), ops.convert_to_tensor(z_log_var)  # NumPy arrays too
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
