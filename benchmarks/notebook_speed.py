@@ -1,14 +1,15 @@
 """Benchmark: how long each notebook takes to run headless with the shipped weights, against a floor.
 
-    python benchmarks/notebook_speed.py [--runs 3] [NN ...]      (from the project root)
+    python benchmarks/notebook_speed.py [--runs 3] [--backends tensorflow,jax,torch] [NN ...]   (project root)
 
 Each run executes one notebook top to bottom in a fresh kernel (as a student's "Run all" does, kernel
 start included), in a fresh Python process so that the kernel's peak memory is measured per run. The
 floor is a notebook with one cell that imports everything the course's notebooks import (TensorFlow,
 Keras, scikit-learn, matplotlib, the helper package, ...), timed the same way in the same rounds, so that
 each notebook's time is reported as a multiple of it: machines of one kind differ twofold in absolute
-seconds, but not in that ratio. Writes the medians, the ratios and the slowest cells to
-benchmarks/notebook_speed.md. This reports; it never fails on a slow machine.
+seconds, but not in that ratio. With several Keras backends, each notebook runs on each (KERAS_BACKEND in
+the kernel), and each backend gets its own floor in the same rounds. Writes the medians, the ratios and
+the slowest cells to benchmarks/notebook_speed.md. This reports; it never fails on a slow machine.
 Goal: every notebook at most FLOOR_GOAL times the floor.
 """
 
@@ -35,6 +36,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import nbformat  # noqa: E402
 
+from backend_option import parse_backends  # noqa: E402
 from aecourse.commands.runner import course_notebooks, execute, resolve_targets  # noqa: E402
 from aecourse.weights import describe_machine  # noqa: E402
 
@@ -89,22 +91,24 @@ def write_floor_notebook(notebooks: list[Path], folder: Path) -> Path:
     return path
 
 
-def _run_worker(path: Path) -> dict:
+def _run_worker(path: Path, backend: str) -> dict:
     completed = subprocess.run([sys.executable, __file__, "--worker", str(path)], capture_output=True,
-                               text=True, check=False)
+                               text=True, check=False, env={**os.environ, "KERAS_BACKEND": backend})
     if completed.returncode != 0:
-        raise SystemExit(f"{path.name} failed:\n{completed.stderr[-3000:]}")
+        raise SystemExit(f"{path.name} failed on {backend}:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def measure_rounds(paths: list[Path], runs: int) -> dict[Path, list[dict]]:
-    """Run every notebook once per round, floor first, so that all see the same machine load."""
-    measurements: dict[Path, list[dict]] = {path: [] for path in paths}
+def measure_rounds(paths: list[Path], runs: int, backends: list[str]) -> dict[tuple[str, Path], list[dict]]:
+    """Run every notebook on every backend once per round, floor first, so that all see the same load."""
+    measurements: dict[tuple[str, Path], list[dict]] = {(b, path): [] for b in backends for path in paths}
     for run in range(runs):
-        for path in paths:
-            measurements[path].append(_run_worker(path))
-            print(f"  round {run + 1}: {path.name} {measurements[path][-1]['wall_s']:.1f} s, "
-                  f"{measurements[path][-1]['peak_kernel_mb']:.0f} MB", flush=True)
+        for backend in backends:
+            for path in paths:
+                result = _run_worker(path, backend)
+                measurements[backend, path].append(result)
+                print(f"  round {run + 1}, {backend}: {path.name} {result['wall_s']:.1f} s, "
+                      f"{result['peak_kernel_mb']:.0f} MB", flush=True)
     return measurements
 
 
@@ -121,18 +125,9 @@ def _summary(path: Path, measurements: list[dict]) -> dict:
             "outside_cells_s": statistics.median(walls) - cells_total, "slowest": slowest}
 
 
-def render(floor: dict, summaries: list[dict], runs: int) -> str:
-    """The markdown report."""
-    worst = max(summaries, key=lambda summary: summary["median_s"])
-    worst_ratio = worst["median_s"] / floor["median_s"]
+def _backend_table(floor: dict, summaries: list[dict]) -> list[str]:
+    """One backend's table: the floor, then each notebook with its ratio and slowest cells."""
     lines = [
-        "# Notebook speed",
-        "",
-        f"`python benchmarks/notebook_speed.py --runs {runs}` on {dt.date.today()}: {describe_machine()}, "
-        f"Python {platform.python_version()}. Each notebook runs headless, top to bottom, in a fresh kernel "
-        f"with the shipped weights, {runs} time{'s' if runs > 1 else ''}; the kernel's start is included. "
-        "The floor is a kernel that only imports what the notebooks import, timed in the same rounds.",
-        "",
         "| notebook | median (s) | × floor | min–max (s) | outside the cells¹ (s) | peak kernel memory (MB) "
         "| slowest cells (median s) |",
         "|---|--:|--:|--:|--:|--:|---|",
@@ -145,16 +140,40 @@ def render(floor: dict, summaries: list[dict], runs: int) -> str:
                      f"| {summary['min_s']:.1f}–{summary['max_s']:.1f} | {summary['outside_cells_s']:.1f} "
                      f"| {summary['peak_mb']:.0f} | {slowest} |")
     suite = sum(summary["median_s"] for summary in summaries)
+    worst = max(summaries, key=lambda summary: summary["median_s"])
+    worst_ratio = worst["median_s"] / floor["median_s"]
     verdict = "met" if worst_ratio <= FLOOR_GOAL else "NOT met"
-    lines += [
-        f"| **all notebooks** | **{suite:.1f}** | | | | | |",
+    return lines + [f"| **all notebooks** | **{suite:.1f}** | | | | | |", "",
+                    f"Goal: every notebook at most {FLOOR_GOAL:g} times the floor: **{verdict}** (slowest: "
+                    f"{worst['name']}, {worst_ratio:.1f} times).", ""]
+
+
+def render(results: dict[str, tuple[dict, list[dict]]], runs: int) -> str:
+    """The markdown report: a side-by-side summary, then one table per backend."""
+    backends = list(results)
+    names = [summary["name"] for summary in next(iter(results.values()))[1]]
+    lines = [
+        "# Notebook speed",
         "",
-        f"Goal: every notebook at most {FLOOR_GOAL:g} times the floor: **{verdict}** (slowest: {worst['name']}, "
-        f"{worst_ratio:.1f} times).",
+        f"`python benchmarks/notebook_speed.py --runs {runs} --backends {','.join(backends)}` on {dt.date.today()}: "
+        f"{describe_machine()}, Python {platform.python_version()}. Each notebook runs headless, top to bottom, "
+        f"in a fresh kernel with the shipped weights, {runs} time{'s' if runs > 1 else ''} per backend; the "
+        "kernel's start is included. Each backend's floor is a kernel that only imports what the notebooks "
+        "import, on that backend, timed in the same rounds.",
         "",
-        "¹ Wall time outside the cells: starting the kernel and connecting to it. The first code cell's import "
-        "of TensorFlow and Keras is a cell of its own and shows up among the slowest cells.",
+        "| notebook | " + " | ".join(f"{backend}: s (× its floor)" for backend in backends) + " |",
+        "|---|" + "--:|" * len(backends),
+        f"| {FLOOR_NAME} | " + " | ".join(f"{floor['median_s']:.1f} (1.0)" for floor, _ in results.values()) + " |",
     ]
+    for index, name in enumerate(names):
+        cells = [f"{summaries[index]['median_s']:.1f} ({summaries[index]['median_s'] / floor['median_s']:.1f})"
+                 for floor, summaries in results.values()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for backend, (floor, summaries) in results.items():
+        lines += [f"## {backend}", "", *_backend_table(floor, summaries)]
+    lines += ["¹ Wall time outside the cells: starting the kernel and connecting to it. The first code cell's "
+              "import of the backend and Keras is a cell of its own and shows up among the slowest cells."]
     return "\n".join(lines) + "\n"
 
 
@@ -162,6 +181,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("targets", nargs="*", default=["all"], help="'all' or notebook numbers (default: all)")
     parser.add_argument("--runs", type=int, default=3, help="runs per notebook (default 3)")
+    parser.add_argument("--backends", type=parse_backends, default=["tensorflow"],
+                        help="Keras backends, comma-separated, to run each notebook on (default: tensorflow)")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -174,9 +195,11 @@ def main() -> int:
                                                              os.environ.get("PYTHONPATH")]))  # for the floor
     notebooks = [path for path in course_notebooks() if path in resolve_targets(args.targets)]
     floor = write_floor_notebook(course_notebooks(), scratch)
-    measurements = measure_rounds([floor, *notebooks], args.runs)
-    summaries = [_summary(path, measurements[path]) for path in notebooks]
-    REPORT.write_text(render(_summary(floor, measurements[floor]), summaries, args.runs))
+    measurements = measure_rounds([floor, *notebooks], args.runs, args.backends)
+    results = {backend: (_summary(floor, measurements[backend, floor]),
+                         [_summary(path, measurements[backend, path]) for path in notebooks])
+               for backend in args.backends}
+    REPORT.write_text(render(results, args.runs))
     print(f"wrote {REPORT}")
     return 0
 

@@ -1,6 +1,6 @@
-"""Another Keras backend trains the notebooks' own models, and TensorFlow loads what it saved.
+"""Other Keras backends train the notebooks' own models, and TensorFlow loads what they saved.
 
-Each test runs a course notebook in a JAX kernel through its own TRAIN switch, up to the cell that trains
+Each test runs a course notebook in a JAX or PyTorch kernel through its own TRAIN switch, up to the cell that trains
 one model (for 2 epochs instead of the notebook's count), into a scratch weights folder. The kernel saves
 the trained model's outputs on fixed test images; this process, on TensorFlow, rebuilds the model from the
 notebook's definitions, loads the weight file through the manifest, and must give the same outputs.
@@ -23,16 +23,18 @@ from aecourse.weights import read_manifest
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("jax") is None,
-                       reason="JAX is not installed: pip install -r requirements-jax.txt"),
     pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the loading side runs on TensorFlow"),
 ]
+BACKENDS = [pytest.param(backend, marks=pytest.mark.skipif(
+                importlib.util.find_spec(module) is None,
+                reason=f"{backend} is not installed: pip install -r requirements-{backend}.txt"))
+            for backend, module in (("jax", "jax"), ("torch", "torch"))]
 PROBE_COUNT = 256  # test images whose outputs are compared
 TRAINING_EPOCHS = 2
 
 
-def _train_on_jax(notebook_name: str, weights: str, probe: str, folder, monkeypatch) -> np.lib.npyio.NpzFile:
-    """Run the notebook on JAX up to the cell that trains `weights`, then the probe; return what it saved."""
+def _train_on(backend: str, notebook_name: str, weights: str, probe: str, folder, monkeypatch):
+    """Run the notebook on the backend up to the cell that trains `weights`, then the probe; what it saved."""
     path = NOTEBOOKS_DIR / notebook_name
     notebook = nbformat.read(path, as_version=4)
     runner.inject_training_switch(notebook, {weights})
@@ -45,14 +47,14 @@ def _train_on_jax(notebook_name: str, weights: str, probe: str, folder, monkeypa
     outputs = folder / "outputs.npz"
     notebook.cells.append(nbformat.v4.new_code_cell(
         f"np.savez({str(outputs)!r}, backend=keras.backend.backend(), {probe})"))
-    monkeypatch.setenv("KERAS_BACKEND", "jax")  # the kernel inherits it; this process stays on TensorFlow
+    monkeypatch.setenv("KERAS_BACKEND", backend)  # the kernel inherits it; this process stays on TensorFlow
     monkeypatch.setenv("AECOURSE_WEIGHTS", str(folder))
     runner.run_cells(notebook, path, timeout=900)
     monkeypatch.delenv("KERAS_BACKEND")
     entry = read_manifest(folder)[weights]
-    assert entry["versions"]["backend"] == "jax" and entry["training"]["epochs"] == TRAINING_EPOCHS
+    assert entry["versions"]["backend"] == backend and entry["training"]["epochs"] == TRAINING_EPOCHS
     saved = np.load(outputs)
-    assert str(saved["backend"]) == "jax"
+    assert str(saved["backend"]) == backend
     return saved
 
 
@@ -62,8 +64,10 @@ def probe_images() -> np.ndarray:
     return test_images[:PROBE_COUNT].reshape(PROBE_COUNT, -1)
 
 
-def test_a_dense_autoencoder_trained_on_jax_loads_on_tensorflow(tmp_path, monkeypatch, probe_images):
-    saved = _train_on_jax("01_autoencoder_mnist.ipynb", "01_dense_ae",
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_dense_autoencoder_trained_on_another_backend_loads_on_tensorflow(backend, tmp_path, monkeypatch,
+                                                                           probe_images):
+    saved = _train_on(backend, "01_autoencoder_mnist.ipynb", "01_dense_ae",
                           f"reconstructions=autoencoder.predict(x_test[:{PROBE_COUNT}], verbose=0)",
                           tmp_path, monkeypatch)
     autoencoder = definitions_from("01_autoencoder_mnist.ipynb")["autoencoder"]
@@ -73,11 +77,12 @@ def test_a_dense_autoencoder_trained_on_jax_loads_on_tensorflow(tmp_path, monkey
     assert read_manifest(tmp_path)["01_dense_ae"]["sha256"] != shipped, "two epochs cannot give the shipped file"
 
 
-def test_a_dense_vae_trained_on_jax_loads_on_tensorflow(tmp_path, monkeypatch, probe_images):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_dense_vae_trained_on_another_backend_loads_on_tensorflow(backend, tmp_path, monkeypatch, probe_images):
     probe = (f"means=encoder.predict(x_test[:{PROBE_COUNT}], verbose=0)[0], "
              f"log_vars=encoder.predict(x_test[:{PROBE_COUNT}], verbose=0)[1], "
              f"decoded=decoder.predict(encoder.predict(x_test[:{PROBE_COUNT}], verbose=0)[0], verbose=0)")
-    saved = _train_on_jax("03_variational_autoencoder.ipynb", "03_vae_beta1", probe, tmp_path, monkeypatch)
+    saved = _train_on(backend, "03_variational_autoencoder.ipynb", "03_vae_beta1", probe, tmp_path, monkeypatch)
     from aecourse.vae import VAE
 
     notebook_03 = definitions_from("03_variational_autoencoder.ipynb")
