@@ -65,6 +65,23 @@ def retrain_into(scratch: Path, targets: list[str], backend: str) -> list[tuple[
     return runs
 
 
+def _model_row(name: str, then: dict, retrained: dict[str, dict]) -> str:
+    """One model's row: fit time (and its ratio to the first backend's), metric and same-file, per backend."""
+    backends, reference = list(retrained), next(iter(retrained))
+    # a model that a stopped run did not reach keeps the shipped entry in its backend's scratch manifest
+    now = {backend: entry for backend, entry in retrained.items() if entry != then}
+    times = []
+    for backend in backends:
+        seconds = f"{now[backend]['wall_time_s']:.0f}" if backend in now else "–"
+        if backend != reference and backend in now and reference in now:
+            seconds += f" ({now[backend]['wall_time_s'] / now[reference]['wall_time_s']:.1f}×)"
+        times.append(seconds)
+    metrics = ["{} {:.4g}".format(*_metric(now[b])) if b in now else "–" for b in backends]
+    same = [("yes" if now[b]["sha256"] == then["sha256"] else "no") if b in now else "–" for b in backends]
+    return (f"| `{name}` | {then['training']['epochs']} | " + " | ".join(times) + f" | {then['wall_time_s']:.0f} | "
+            + " | ".join(metrics) + f" | {_metric(then)[1]:.4g} | " + " | ".join(same) + " |")
+
+
 def render(runs: dict[str, list[tuple[str, float, list[str], str]]], scratch: Path, load: tuple[float, float],
            command: str) -> str:
     """The markdown report: per model, each backend's fit time and metric; per notebook, the whole runs."""
@@ -84,27 +101,15 @@ def render(runs: dict[str, list[tuple[str, float, list[str], str]]], scratch: Pa
         + " | shipped | " + " | ".join(f"same file, {backend}" for backend in backends) + " |",
         "|---|--:|" + "--:|" * len(backends) + "--:|" + "---|" * len(backends) + "---|" + "---|" * len(backends),
     ]
-    reference = backends[0]
-    for _, _, names, _ in runs[reference]:
-        for name in names:
-            then = shipped[name]
-            # a model that a stopped run did not reach keeps the shipped entry in its scratch manifest
-            now = {b: retrained[b][name] for b in backends if retrained[b][name] != then}
-            times = [f"{now[b]['wall_time_s']:.0f}" if b in now else "–" for b in backends]
-            if reference in now:
-                times[1:] = [time if b not in now else f"{time} ({now[b]['wall_time_s'] / now[reference]['wall_time_s']:.1f}×)"
-                             for b, time in zip(backends[1:], times[1:])]
-            metrics = ["{} {:.4g}".format(*_metric(now[b])) if b in now else "–" for b in backends]
-            same = [("yes" if now[b]["sha256"] == then["sha256"] else "no") if b in now else "–" for b in backends]
-            lines.append(f"| `{name}` | {then['training']['epochs']} | " + " | ".join(times)
-                         + f" | {then['wall_time_s']:.0f} | " + " | ".join(metrics) + f" | {_metric(then)[1]:.4g} | "
-                         + " | ".join(same) + " |")
+    for _, _, names, _ in runs[backends[0]]:
+        lines += [_model_row(name, shipped[name], {b: retrained[b][name] for b in backends}) for name in names]
     lines += ["", "| notebook, whole training-mode run | " + " | ".join(backends) + " |",
               "|---|" + "--:|" * len(backends)]
-    for index, (stem, _, _, _) in enumerate(runs[reference]):
-        lines.append(f"| {stem} | " + " | ".join(f"{runs[b][index][1] / 60:.1f} min" + (" (stopped¹)" if runs[b][index][3] else "")
-                                                 for b in backends) + " |")
-    lines.append("| **all** | " + " | ".join(f"**{sum(run[1] for run in runs[b]) / 60:.1f} min**" for b in backends) + " |")
+    for index, (stem, _, _, _) in enumerate(runs[backends[0]]):
+        walls = [f"{runs[b][index][1] / 60:.1f} min" + (" (stopped¹)" if runs[b][index][3] else "") for b in backends]
+        lines.append(f"| {stem} | " + " | ".join(walls) + " |")
+    totals = [f"**{sum(run[1] for run in runs[b]) / 60:.1f} min**" for b in backends]
+    lines.append("| **all** | " + " | ".join(totals) + " |")
     stops = [f"- {b}: {run[3]}" for b in backends for run in runs[b] if run[3]]
     if stops:
         lines += ["", "¹ Where a training-mode run stopped: the weights trained before that point are timed above; "
@@ -116,7 +121,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("targets", nargs="*", default=["all"], help="'all', notebook numbers or weight names")
     parser.add_argument("--backends", type=parse_backends, default=["tensorflow"],
-                        help="Keras backends, comma-separated, to retrain on, the first is the reference (default: tensorflow)")
+                        help="Keras backends, comma-separated, to retrain on; the first is the reference "
+                             "(default: tensorflow)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="aecourse-retraining-"))
     load_before = os.getloadavg()[0]
