@@ -83,9 +83,8 @@ def test_a_dense_vae_trained_on_another_backend_loads_on_tensorflow(backend, tmp
              f"log_vars=encoder.predict(x_test[:{PROBE_COUNT}], verbose=0)[1], "
              f"decoded=decoder.predict(encoder.predict(x_test[:{PROBE_COUNT}], verbose=0)[0], verbose=0)")
     saved = _train_on(backend, "03_variational_autoencoder.ipynb", "03_vae_beta1", probe, tmp_path, monkeypatch)
-    from aecourse.vae import VAE
-
     notebook_03 = definitions_from("03_variational_autoencoder.ipynb")
+    VAE = notebook_03["VAE"]
     encoder, decoder = notebook_03["make_encoder"](), notebook_03["make_decoder"]()
     vae = VAE(encoder, decoder)
     vae.build((None, 784))

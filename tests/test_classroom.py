@@ -174,40 +174,51 @@ def _code(source: str, tags: tuple[str, ...] = (), **metadata) -> nbformat.Noteb
     return cell
 
 
+SOLUTION = {"grade": False, "grade_id": "ex1", "locked": False, "schema_version": 3, "solution": True}
+
+
 def _exercise_notebook() -> nbformat.NotebookNode:
-    notebook = nbformat.v4.new_notebook(metadata={"widgets": {"state": {}}, "kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    notebook = nbformat.v4.new_notebook(metadata={"widgets": {"state": {}}, "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     notebook.cells = [
         nbformat.v4.new_markdown_cell("**Exercise.** Print the code size."),
-        _code("answer = 2", ("solution",)),
-        _code("print(answer)", ("solution",)),  # same run of solution cells: one placeholder
+        _code("def code_size():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION", nbgrader=SOLUTION),
         _code("print('shown')", scrolled=True, collapsed=False, execution={"iopub.status.idle": "now"}),
-        nbformat.v4.new_markdown_cell("It is two.", metadata={"tags": ["solution"]}),
+        nbformat.v4.new_markdown_cell("It is two.", metadata={"nbgrader": dict(SOLUTION, grade_id="ex1_answer")}),
+        _code("check(code_size)", ("self-check",)),
     ]
     return notebook
 
 
-def test_solution_cells_become_exercise_placeholders_and_outputs_are_cleared():
+def test_nbgrader_clears_the_solutions_and_the_self_checks_stay():
     original = _exercise_notebook()
     kept = nbformat.writes(original)
     student, replaced = student_notebook(original)
     assert replaced == 2 and nbformat.writes(original) == kept  # the instructor's notebook is untouched
-    kinds = [(cell.cell_type, cell.source, cell.metadata.get("tags")) for cell in student.cells]
-    assert kinds == [("markdown", "**Exercise.** Print the code size.", None),
-                     ("code", "# Your solution here", ["exercise"]),
-                     ("code", "print('shown')", None),
-                     ("markdown", "*Your answer here.*", ["exercise"])]
+    assert [cell.source for cell in student.cells] == [
+        "**Exercise.** Print the code size.",
+        "def code_size():\n    # YOUR CODE HERE\n    raise NotImplementedError()",  # nbgrader's stub, indented
+        "print('shown')", "YOUR ANSWER HERE", "check(code_size)"]
+    assert student.cells[4].metadata["tags"] == ["self-check"]
     assert student.cells[1].id == original.cells[1].id
     assert all(cell.outputs == [] and cell.execution_count is None
                for cell in student.cells if cell.cell_type == "code")
     assert student.cells[2].metadata == {} and "widgets" not in student.metadata
-    assert "answer = 2" not in nbformat.writes(student)
+    assert "return 2" not in nbformat.writes(student) and "It is two" not in nbformat.writes(student)
+
+
+def test_a_marked_answer_outside_a_solution_cell_is_refused_by_nbgrader():
+    notebook = _exercise_notebook()
+    del notebook.cells[1].metadata["nbgrader"]  # the markers alone: nbgrader insists on the metadata
+    with pytest.raises(StudentCopyError, match="07_exercise.ipynb: Solution region detected in a non-solution cell"):
+        student_notebook(notebook, "07_exercise.ipynb")
 
 
 def test_a_solution_the_course_relies_on_is_refused():
     notebook = _exercise_notebook()
-    notebook.cells[1].metadata["tags"] = ["definitions", "solution"]
-    with pytest.raises(StudentCopyError, match=r"cell 1: tagged 'solution' and \['definitions'\]"):
+    notebook.cells[1].metadata["tags"] = ["definitions"]
+    with pytest.raises(StudentCopyError, match=r"cell 1: a solution cell tagged \['definitions'\]"):
         student_notebook(notebook, "07_exercise.ipynb")
+    student_notebook(notebook, "exercises/07_exercises.ipynb", definitions_shared=False)  # no other notebook runs it
 
 
 @pytest.fixture
@@ -218,6 +229,8 @@ def tiny_course(tmp_path) -> Path:
     (root / "notebooks" / "aecourse" / "__init__.py").write_text('"""Helpers."""\n')
     (root / "notebooks" / "aecourse" / "__pycache__" / "__init__.cpython-311.pyc").write_bytes(b"\0")
     nbformat.write(_exercise_notebook(), root / "notebooks" / "07_exercise.ipynb")
+    (root / "notebooks" / "exercises").mkdir()
+    nbformat.write(_exercise_notebook(), root / "notebooks" / "exercises" / "07_exercises.ipynb")
     (root / "notebooks" / "scratch.ipynb").write_text("{}")  # not a numbered course notebook
     (root / "weights").mkdir()
     (root / "weights" / "manifest.json").write_text("{}\n")
@@ -233,10 +246,12 @@ def test_a_copy_holds_the_student_notebooks_and_what_they_need(tiny_course, tmp_
     written = write_student_copies(out, root=tiny_course)
     files = sorted(str(path.relative_to(out)) for path in out.rglob("*") if path.is_file())
     assert files == ["README.md", "figures/07_plot.png", "notebooks/07_exercise.ipynb",
-                     "notebooks/aecourse/__init__.py", "requirements.txt", "weights/manifest.json"]
+                     "notebooks/aecourse/__init__.py", "notebooks/exercises/07_exercises.ipynb",
+                     "requirements.txt", "weights/manifest.json"]
     assert written[out / "notebooks" / "07_exercise.ipynb"] == "outputs cleared, 2 solution cell(s) replaced"
-    copied = nbformat.read(out / "notebooks" / "07_exercise.ipynb", as_version=4)
-    assert [cell.source for cell in copied.cells][1] == "# Your solution here"
+    for copy in ("07_exercise.ipynb", "exercises/07_exercises.ipynb"):
+        copied = nbformat.read(out / "notebooks" / copy, as_version=4)
+        assert "raise NotImplementedError()" in copied.cells[1].source
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]  # no staging left behind
 
 
@@ -283,6 +298,53 @@ def test_the_six_notebooks_are_copied_without_outputs(course_copy):
                  "notebooks/aecourse/paths.py", "figures/03_vae_beta1_latent.gif"):
         assert (course_copy / item).read_bytes() == (PROJECT_ROOT / item).read_bytes(), item
     assert not list(course_copy.rglob("__pycache__"))
+
+
+def _solution_code(notebook: nbformat.NotebookNode) -> list[str]:
+    """The answer lines inside the solution regions of a notebook's code cells."""
+    answers = []
+    for cell in notebook.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "### BEGIN SOLUTION" in line or "### END SOLUTION" in line:
+                inside = "BEGIN" in line
+            elif inside and line.strip():
+                answers.append(line.strip())
+    return answers
+
+
+def test_the_exercises_are_copied_with_their_self_checks_and_no_solution(course_copy):
+    originals = classroom.exercise_notebooks()
+    assert [path.name for path in classroom.exercise_notebooks(course_copy / "notebooks")] == \
+        [path.name for path in originals] and len(originals) == 6
+    for original_path in originals:
+        original = nbformat.read(original_path, as_version=4)
+        student = nbformat.read(course_copy / "notebooks" / "exercises" / original_path.name, as_version=4)
+        text = nbformat.writes(student)
+        assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text, original_path.name
+        answers = set(_solution_code(original)) - {"pass"}
+        assert answers and not [line for line in answers if line in text.splitlines() or f'"{line}' in text], \
+            original_path.name
+        stubs = sum("raise NotImplementedError()" in cell.source for cell in student.cells)
+        assert stubs == sum(classroom.is_solution(cell) for cell in original.cells if cell.cell_type == "code")
+        checks = [cell.source for cell in original.cells if "self-check" in cell.metadata.get("tags", [])]
+        assert checks and checks == [cell.source for cell in student.cells
+                                     if "self-check" in cell.metadata.get("tags", [])]
+
+
+@pytest.mark.slow
+def test_a_student_exercise_notebook_runs_up_to_its_first_exercise(course_copy):
+    if data.data_dir() is None:
+        pytest.skip("AECOURSE_DATA is not set; the notebook needs the datasets offline")
+    path = course_copy / "notebooks" / "exercises" / "03_exercises.ipynb"
+    with pytest.raises(runner.RunError, match="NotImplementedError") as stopped:
+        runner.execute(path, timeout=300)
+    cells = stopped.value.notebook.cells
+    first_stub = next(index for index, cell in enumerate(cells) if "raise NotImplementedError()" in cell.source)
+    errors = [index for index, cell in enumerate(cells) if cell.cell_type == "code"
+              for output in cell.get("outputs", []) if output.output_type == "error"]
+    assert len(errors) == 1 and errors[0] >= first_stub  # everything before the student's first answer ran
+    assert all(cell.execution_count for cell in cells[:first_stub] if cell.cell_type == "code")
 
 
 PROBE_START = '''\

@@ -55,6 +55,22 @@ def test_targets_resolve_to_notebooks_and_weight_names(tmp_path, monkeypatch):
         runner.resolve_targets(["03"], tmp_path)
 
 
+def test_exercise_notebooks_are_targets_of_execute_only(tmp_path, monkeypatch):
+    (tmp_path / "exercises").mkdir()
+    for path in (tmp_path / "01_first.ipynb", tmp_path / "exercises" / "01_exercises.ipynb",
+                 tmp_path / "exercises" / "02_exercises.ipynb"):
+        shutil.copy(FIXTURE, path)
+    monkeypatch.setenv("AECOURSE_WEIGHTS", str(tmp_path))
+    (tmp_path / "manifest.json").write_text("{}")
+    companions = {tmp_path / "exercises" / f"0{number}_exercises.ipynb": False for number in (1, 2)}
+    assert runner.resolve_targets(["exercises"], tmp_path, exercises=True) == companions
+    assert runner.resolve_targets(["exercises/02"], tmp_path, exercises=True) == \
+        {tmp_path / "exercises" / "02_exercises.ipynb": False}
+    assert runner.resolve_targets(["all"], tmp_path, exercises=True) == {tmp_path / "01_first.ipynb": True}
+    with pytest.raises(runner.RunError, match="'exercises/01' is neither a notebook"):
+        runner.resolve_targets(["exercises/01"], tmp_path)  # retrain: they keep no weights
+
+
 def test_every_course_notebook_has_a_training_switch():
     for path in runner.course_notebooks(NOTEBOOKS_DIR):
         runner.inject_training_switch(nbformat.read(path, as_version=4), True)

@@ -1,4 +1,4 @@
-"""The VAE machinery: the closed-form KL against Monte Carlo, the loss convention, and the Sampling layer."""
+"""Notebook 03's VAE: the closed-form KL against Monte Carlo, the loss convention, and the Sampling layer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from aecourse.vae import VAE, Sampling, kl_divergence, reconstruction_nats
+from aecourse import definitions_from
+
+# The VAE is defined in notebook 03's cells; these tests run that code, as notebooks 04 and 05 do.
+NOTEBOOK_03 = definitions_from("03_variational_autoencoder.ipynb")
+VAE, Sampling = NOTEBOOK_03["VAE"], NOTEBOOK_03["Sampling"]
+kl_divergence, reconstruction_nats = NOTEBOOK_03["kl_divergence"], NOTEBOOK_03["reconstruction_nats"]
 
 
 @pytest.mark.parametrize("mean, log_var", [([0.0, 0.0], [0.0, 0.0]), ([1.5, -0.5], [-1.0, 0.7]),
@@ -63,9 +68,7 @@ def test_vae_reports_the_terms_and_weights_kl_by_beta():
 @pytest.fixture(scope="module")
 def measures() -> dict:
     """Notebook 03's measurement of a VAE, the one definition that 03, 04 and 05 use."""
-    from aecourse import definitions_from
-
-    return definitions_from("03_variational_autoencoder.ipynb")
+    return NOTEBOOK_03
 
 
 def _tiny_vae(pixels: int = 6) -> tuple[keras.Model, keras.Model]:

@@ -26,6 +26,11 @@ def course_notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
     return sorted(directory.glob("[0-9][0-9]_*.ipynb"))
 
 
+def exercise_notebooks(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The chapters' companion notebooks of exercises (worked solutions and self-checks), in order."""
+    return sorted((directory / "exercises").glob("[0-9][0-9]_exercises.ipynb"))
+
+
 def data_dir() -> Path | None:
     """The local dataset folder named by AECOURSE_DATA, or None to download as usual."""
     value = os.environ.get(DATA_ENV, "").strip()

@@ -1,9 +1,11 @@
-"""Student copies: the six notebooks without outputs or solutions, with everything they need to run.
+"""Student copies: the notebooks without outputs or solutions, with everything they need to run.
 
-Solutions convention: a cell tagged ``solution`` holds an exercise's answer. In the student copy each run
-of consecutive solution cells becomes one placeholder cell tagged ``exercise`` (a code cell reading
-``# Your solution here``, or a markdown cell for a written answer). The instructor's notebooks keep the
-solutions, so they still run top to bottom and are tested as usual.
+Solutions follow nbgrader's convention, and nbgrader's own ClearSolutions preprocessor removes them: a
+solution cell carries nbgrader metadata (``"solution": true``); in a code cell the answer sits between
+``### BEGIN SOLUTION`` and ``### END SOLUTION`` and becomes ``raise NotImplementedError()``, and a markdown
+answer becomes "YOUR ANSWER HERE". nbconvert's ClearOutputPreprocessor then clears the outputs. The
+self-checks stay. The instructor's notebooks are the repository itself: they keep the solutions, so they
+still run top to bottom and are tested as usual.
 """
 
 from __future__ import annotations
@@ -16,13 +18,10 @@ from pathlib import Path
 
 import nbformat
 
-from ..paths import PROJECT_ROOT
+from ..paths import PROJECT_ROOT, exercise_notebooks
 from ..definitions import DEFINITIONS_TAG
 from .runner import PARAMETERS_TAG, course_notebooks
 
-SOLUTION_TAG = "solution"
-EXERCISE_TAG = "exercise"
-PLACEHOLDERS = {"code": "# Your solution here", "markdown": "*Your answer here.*"}
 # Per-run state that Jupyter stores with a cell; a fresh copy should carry none of it.
 TRANSIENT_CELL_METADATA = ("collapsed", "scrolled", "execution", "ExecuteTime")
 # Saved widget state belongs to the cleared outputs.
@@ -41,9 +40,12 @@ Set up once, then open the notebooks:
 python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements.txt && jupyter lab notebooks/
 ```
 
-Cells reading `# Your solution here` (tagged `exercise`) are yours to fill in. Offline, your instructor may
-give you `mnist.npz` and `olivetti_faces.npz`: put them in a folder and
-`export AECOURSE_DATA=/path/to/that/folder` before starting Jupyter.
+The chapters are `notebooks/01_*.ipynb` to `06_*.ipynb`; the exercises of each are in
+`notebooks/exercises/`. Replace each `raise NotImplementedError()` with your answer (and each
+"YOUR ANSWER HERE" with yours), then run the cell below it tagged `self-check`: it says at once whether
+your answer holds, and if not, what is wrong and a hint. Offline, your instructor may give you `mnist.npz`
+and `olivetti_faces.npz`: put them in a folder and `export AECOURSE_DATA=/path/to/that/folder` before
+starting Jupyter.
 """
 
 
@@ -51,47 +53,42 @@ class StudentCopyError(RuntimeError):
     """A student copy cannot be written where asked, or a notebook breaks the solution convention."""
 
 
-def _tags(cell: nbformat.NotebookNode) -> list[str]:
-    return cell.get("metadata", {}).get("tags", [])
+def is_solution(cell: nbformat.NotebookNode) -> bool:
+    """Whether nbgrader treats the cell as a solution cell."""
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
-def student_notebook(notebook: nbformat.NotebookNode,
-                     name: str = "notebook") -> tuple[nbformat.NotebookNode, int]:
-    """A copy with outputs and run state cleared and solution cells replaced; also how many were replaced."""
+def student_notebook(notebook: nbformat.NotebookNode, name: str = "notebook",
+                     definitions_shared: bool = True) -> tuple[nbformat.NotebookNode, int]:
+    """A copy with outputs and run state cleared and solutions removed by nbgrader; also how many.
+
+    definitions_shared: other notebooks run this one's 'definitions' cells (true of the chapters), so
+    none of them may be a solution.
+    """
+    from nbconvert.preprocessors import ClearOutputPreprocessor
+    from nbgrader.preprocessors import ClearSolutions  # seconds to import; only this command needs it
+
     notebook = copy.deepcopy(notebook)  # the caller's notebook is left as it was
+    for index, cell in enumerate(notebook.cells):
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        needed = ({DEFINITIONS_TAG, PARAMETERS_TAG} if definitions_shared else {PARAMETERS_TAG}) & tags
+        if is_solution(cell) and needed:  # other notebooks and the runner rely on these cells
+            raise StudentCopyError(f"{name}, cell {index}: a solution cell tagged {sorted(needed)}; "
+                                   "a solution cannot also be a cell the course runs for you. "
+                                   "Move the solution into a cell of its own.")
+    solutions = sum(map(is_solution, notebook.cells))
+    try:
+        notebook, _ = ClearSolutions(enforce_metadata=True).preprocess(notebook, {})
+    except RuntimeError as error:  # nbgrader's message, e.g. a marked region outside a solution cell
+        raise StudentCopyError(f"{name}: {error}") from None
+    notebook, _ = ClearOutputPreprocessor().preprocess(notebook, {})
     for key in TRANSIENT_NOTEBOOK_METADATA:
         notebook.metadata.pop(key, None)
-    cells, replaced = [], 0
-    for index, cell in enumerate(notebook.cells):
-        tags = _tags(cell)
-        if SOLUTION_TAG in tags:
-            needed = {DEFINITIONS_TAG, PARAMETERS_TAG} & set(tags)
-            if needed:  # other notebooks and the runner rely on these cells; removing them would break the copy
-                raise StudentCopyError(f"{name}, cell {index}: tagged '{SOLUTION_TAG}' and {sorted(needed)}; "
-                                       "a solution cannot also be a cell the course runs for you. "
-                                       f"Move the solution into a cell of its own.")
-            previous = notebook.cells[index - 1] if index else None
-            if previous is not None and SOLUTION_TAG in _tags(previous):
-                continue  # one placeholder per run of solution cells, so their number gives nothing away
-            kind = cell.cell_type if cell.cell_type in PLACEHOLDERS else "code"
-            make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
-            placeholder = make(PLACEHOLDERS[kind], metadata={"tags": [EXERCISE_TAG]})
-            if "id" in cell:
-                placeholder.id = cell.id  # stable ids: two builds of the same notebook are identical
-            else:
-                del placeholder["id"]  # notebooks before format 4.5 have no cell ids
-            cells.append(placeholder)
-            replaced += 1
-            continue
+    for cell in notebook.cells:
         for key in TRANSIENT_CELL_METADATA:
             cell.metadata.pop(key, None)
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        cells.append(cell)
-    notebook.cells = cells
     nbformat.validate(notebook)
-    return notebook, replaced
+    return notebook, solutions
 
 
 def _check_out(out: Path, root: Path) -> None:
@@ -119,11 +116,14 @@ def write_student_copies(out: Path = DEFAULT_OUT, root: Path = PROJECT_ROOT) -> 
     written: dict[Path, str] = {}
     try:
         os.chmod(staging, 0o755)  # mkdtemp makes it private; the copy is meant to be handed out
-        (staging / "notebooks").mkdir()
-        for path in notebooks:
-            student, replaced = student_notebook(nbformat.read(path, as_version=4), path.name)
-            nbformat.write(student, staging / "notebooks" / path.name)
-            written[out / "notebooks" / path.name] = f"outputs cleared, {replaced} solution cell(s) replaced"
+        (staging / "notebooks" / "exercises").mkdir(parents=True)
+        chapters, exercises = notebooks, exercise_notebooks(root / "notebooks")
+        for path in chapters + exercises:
+            relative = path.relative_to(root / "notebooks")
+            student, replaced = student_notebook(nbformat.read(path, as_version=4), str(relative),
+                                                 definitions_shared=path in chapters)
+            nbformat.write(student, staging / "notebooks" / relative)
+            written[out / "notebooks" / relative] = f"outputs cleared, {replaced} solution cell(s) replaced"
         for item in SUPPORT:
             source, target = root / item, staging / item
             if source.is_dir():

@@ -168,7 +168,7 @@ def _main(argv: list[str] | None) -> int:
     retrain.add_argument("--keep-outputs", action="store_true",
                          help="do not re-run the notebook in load mode to refresh its outputs afterwards")
     execute = commands.add_parser("execute", help="re-run notebooks headless (load mode), saving outputs")
-    execute.add_argument("targets", nargs="+", help="'all', notebook numbers or stems")
+    execute.add_argument("targets", nargs="+", help="'all', notebook numbers or stems, 'exercises' or 'exercises/NN'")
     colab = commands.add_parser("colab", help="point the Colab badges and clone URLs at the published repository")
     colab.add_argument("--repository", required=True, metavar="OWNER/NAME", help="the course's GitHub repository")
     colab.add_argument("--branch", default="main", help="the branch the badges open (default: main)")
@@ -200,7 +200,7 @@ def _run_notebooks(command: str, targets: list[str], keep_outputs: bool) -> int:
     from . import runner  # nbclient and nbformat take seconds to import; only these commands need them
 
     try:
-        plan = runner.resolve_targets(targets)
+        plan = runner.resolve_targets(targets, exercises=command == "execute")
     except runner.RunError as error:
         print(f"python -m aecourse: {error}", file=sys.stderr)
         return 1

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 
-from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT, exercise_notebooks
 from .runner import PARAMETERS_TAG
 
 DEFAULT_REPOSITORY = "aecourse/autoencoders-with-keras"  # a placeholder until the course is published
@@ -27,7 +27,7 @@ _BRANCH = re.compile(r"[A-Za-z0-9_./-]+")
 # A badge anywhere in a markdown text; the branch may contain slashes, so it ends at /notebooks/.
 BADGE = re.compile(r"\[!\[Open In Colab\]\(" + re.escape(BADGE_IMAGE) + r"\)\]"
                    rf"\(https://colab\.research\.google\.com/github/(?P<repository>{_NAME}/{_NAME})"
-                   r"/blob/(?P<branch>\S+?)/notebooks/(?P<notebook>[^/\s)]+\.ipynb)\)")
+                   r"/blob/(?P<branch>\S+?)/notebooks/(?P<notebook>(?:exercises/)?[^/\s)]+\.ipynb)\)")
 # A link to a repository on GitHub (a clone URL ends in .git, a page address in / or nothing).
 REPOSITORY_URL = re.compile(rf"https://github\.com/(?P<repository>{_NAME}/{_NAME})")
 
@@ -144,8 +144,9 @@ def retarget(repository: str = DEFAULT_REPOSITORY, branch: str = DEFAULT_BRANCH,
     their outputs (neither cell has any).
     """
     check_target(repository, branch)
-    notebooks = sorted((root / NOTEBOOKS_DIR.name).glob("[0-9][0-9]_*.ipynb"))
-    if not notebooks:
+    chapters = sorted((root / NOTEBOOKS_DIR.name).glob("[0-9][0-9]_*.ipynb"))
+    notebooks = chapters + exercise_notebooks(root / NOTEBOOKS_DIR.name)
+    if not chapters:
         raise FileNotFoundError(f"No course notebooks (NN_name.ipynb) in {root / NOTEBOOKS_DIR.name}.")
     previous: set[str] = set()
     updates: dict[Path, str] = {}
@@ -154,12 +155,12 @@ def retarget(repository: str = DEFAULT_REPOSITORY, branch: str = DEFAULT_BRANCH,
         notebook = nbformat.reads(text, as_version=4)
         if notebook.cells:
             previous |= {match["repository"] for match in BADGE.finditer(notebook.cells[0].source)}
-        retarget_notebook(notebook, path.name, repository, branch)
+        retarget_notebook(notebook, path.relative_to(root / NOTEBOOKS_DIR.name).as_posix(), repository, branch)
         new_text = nbformat.writes(notebook)
         updates[path] = new_text if new_text.endswith("\n") else new_text + "\n"  # as nbformat.write() does
     readme = root / "README.md"
     updates[readme] = retarget_readme(readme.read_text(encoding="utf-8"), repository, branch, previous)
-    missing = sorted({path.name for path in notebooks} - {match["notebook"] for match in BADGE.finditer(updates[readme])})
+    missing = sorted({path.name for path in chapters} - {match["notebook"] for match in BADGE.finditer(updates[readme])})
     if missing:
         raise ValueError(f"{readme} has no Colab badge for {', '.join(missing)}: add a column to its notebook "
                          "table with each notebook's badge (aecourse.colab.badge() writes one), then run this again.")

@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbclient.util import ensure_async
 
-from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT, course_notebooks, replaced_atomically
+from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT, course_notebooks, exercise_notebooks, replaced_atomically
 from ..weights import FIT_VERBOSE_ENV, read_manifest, recorded_entry
 
 PARAMETERS_TAG = "parameters"
@@ -71,14 +71,25 @@ class ReplyPollingClient(NotebookClient):
             return msg
 
 
-def resolve_targets(targets: Collection[str], directory: Path = NOTEBOOKS_DIR) -> dict[Path, set[str] | bool]:
-    """Map targets ('all', a notebook number or stem, or a weight name) to notebooks and what to train."""
+def resolve_targets(targets: Collection[str], directory: Path = NOTEBOOKS_DIR,
+                    exercises: bool = False) -> dict[Path, set[str] | bool]:
+    """Map targets ('all', a notebook number or stem, or a weight name) to notebooks and what to train.
+
+    With exercises (for execute: they train nothing that is kept), 'exercises' names the six exercise
+    notebooks and 'exercises/NN' one of them.
+    """
     notebooks = course_notebooks(directory)
+    companions = {f"exercises/{path.stem.split('_', 1)[0]}": path for path in exercise_notebooks(directory)}
     manifest = read_manifest()
     plan: dict[Path, set[str] | bool] = {}
     for target in targets:
         if target == "all":
             plan.update({path: True for path in notebooks})
+            continue
+        companion = target.removesuffix("_exercises.ipynb")  # exercises/03 or exercises/03_exercises.ipynb
+        if exercises and (target == "exercises" or companion in companions):
+            chosen = companions.values() if target == "exercises" else [companions[companion]]
+            plan.update({path: False for path in chosen})
             continue
         by_notebook = [path for path in notebooks if path.stem == target or path.name == target
                        or path.stem.split("_", 1)[0] == target]

@@ -1,0 +1,46 @@
+"""Self-checks for the exercises: call one with your answer and see at once whether it holds, and why not.
+
+Each check returns a CheckResult, which shows as one line in the notebook (✓ or ✗ with a hint) and is
+truthy when the answer passes. A check never raises on a wrong answer: a student sees what is wrong,
+not a traceback. The checks of each chapter live in a module of their own and are re-exported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of a self-check: passed or not, and what to tell the student."""
+
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"{'✓' if self.passed else '✗'} {self.message}"
+
+
+def passed(message: str) -> CheckResult:
+    """A passing verdict."""
+    return CheckResult(True, message)
+
+
+def failed(problem: str, hint: str) -> CheckResult:
+    """A failing verdict: what is wrong, then a hint towards the fix."""
+    return CheckResult(False, f"{problem} Hint: {hint}")
+
+
+def attempt(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, CheckResult | None]:
+    """Call the student's function; on an exception return a failing verdict instead of raising."""
+    try:
+        return function(*args, **kwargs), None
+    except Exception as error:  # any fault in the student's code becomes feedback, not a traceback
+        name = getattr(function, "__name__", "your function")
+        return None, failed(f"calling {name} raised {type(error).__name__}: {error}.",
+                            "run it on a small example first and compare the shapes you get with the ones expected.")
