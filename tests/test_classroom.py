@@ -325,7 +325,7 @@ def test_the_exercises_are_copied_with_their_self_checks_and_no_solution(course_
         answers = set(_solution_code(original)) - {"pass"}
         assert answers and not [line for line in answers if line in text.splitlines() or f'"{line}' in text], \
             original_path.name
-        stubs = sum("raise NotImplementedError()" in cell.source for cell in student.cells)
+        stubs = sum("raise NotImplementedError()" in cell.source for cell in student.cells if cell.cell_type == "code")
         assert stubs == sum(classroom.is_solution(cell) for cell in original.cells if cell.cell_type == "code")
         checks = [cell.source for cell in original.cells if "self-check" in cell.metadata.get("tags", [])]
         assert checks and checks == [cell.source for cell in student.cells
@@ -340,7 +340,8 @@ def test_a_student_exercise_notebook_runs_up_to_its_first_exercise(course_copy):
     with pytest.raises(runner.RunError, match="NotImplementedError") as stopped:
         runner.execute(path, timeout=300)
     cells = stopped.value.notebook.cells
-    first_stub = next(index for index, cell in enumerate(cells) if "raise NotImplementedError()" in cell.source)
+    first_stub = next(index for index, cell in enumerate(cells)
+                      if cell.cell_type == "code" and "raise NotImplementedError()" in cell.source)
     errors = [index for index, cell in enumerate(cells) if cell.cell_type == "code"
               for output in cell.get("outputs", []) if output.output_type == "error"]
     assert len(errors) == 1 and errors[0] >= first_stub  # everything before the student's first answer ran
