@@ -101,20 +101,29 @@ def check_noise_factor_sampler(sampler: Callable) -> CheckResult:
     return passed("noise factors: one per image, uniform over the range, drawn from the generator given.")
 
 
+def _applied_to_a_copy(function: Callable, images: np.ndarray,
+                       *args: Any) -> tuple[np.ndarray | None, CheckResult | None]:
+    """Run the student's corruption on a copy of the images; a fault, a changed input or shape is a verdict."""
+    given = images.copy()
+    result, problem = attempt(function, given, *args, np.random.default_rng(0))
+    if problem is not None:
+        return None, problem
+    if not np.array_equal(given, images):
+        return None, failed("your function changed the images it was given.", "work on a copy: images.copy().")
+    result = np.asarray(result, dtype="float64")
+    if result.shape != images.shape:
+        return None, failed(f"images of shape {images.shape} came back with shape {result.shape}.",
+                            "return the corrupted images in the shape they came in.")
+    return result, None
+
+
 def check_salt_and_pepper(corrupt: Callable) -> CheckResult:
     """Does corrupt(images, fraction, rng) set that fraction of pixels, chosen at random, to 0 or 1 (half each)?"""
     images = np.full((200, 28, 28, 1), 0.5, dtype="float32")  # grey: every changed pixel shows
     for fraction in (0.0, 0.05, 0.3):
-        given = images.copy()
-        corrupted, problem = attempt(corrupt, given, fraction, np.random.default_rng(0))
+        corrupted, problem = _applied_to_a_copy(corrupt, images, fraction)
         if problem is not None:
             return problem
-        if not np.array_equal(given, images):
-            return failed("your function changed the images it was given.", "corrupt a copy: images.copy().")
-        corrupted = np.asarray(corrupted, dtype="float64")
-        if corrupted.shape != images.shape:
-            return failed(f"images of shape {images.shape} came back with shape {corrupted.shape}.",
-                          "return the images with some pixels replaced, in the shape they came in.")
         changed = corrupted != 0.5
         values = corrupted[changed]
         neither = ~np.isin(values, (0.0, 1.0))
@@ -141,16 +150,9 @@ def check_block_mask(mask_block: Callable) -> CheckResult:
     """Does mask_block(images, size, rng) zero one size x size block per image, placed at random inside it?"""
     images = np.full((400, 28, 20, 1), 0.5, dtype="float32")  # not square: rows and columns cannot be swapped
     for size in (8, 5):
-        given = images.copy()
-        masked, problem = attempt(mask_block, given, size, np.random.default_rng(0))
+        masked, problem = _applied_to_a_copy(mask_block, images, size)
         if problem is not None:
             return problem
-        if not np.array_equal(given, images):
-            return failed("your function changed the images it was given.", "mask a copy: images.copy().")
-        masked = np.asarray(masked, dtype="float64")
-        if masked.shape != images.shape:
-            return failed(f"images of shape {images.shape} came back with shape {masked.shape}.",
-                          "return the masked images in the shape they came in.")
         zero = (masked == 0.0).all(axis=-1)  # (count, height, width): the masked pixels
         if not zero.any():
             return failed(f"with size {size}, no pixel was set to 0.",
