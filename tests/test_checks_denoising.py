@@ -10,6 +10,7 @@ from aecourse import definitions_from
 from aecourse.checks import denoising
 from aecourse.checks.denoising import (check_beats_filters, check_block_mask, check_noise_factor_sampler,
                                        check_salt_and_pepper)
+from verdicts import assert_fails
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +18,6 @@ def companion() -> dict:
     """The companion's definitions: chapter 06's functions and the reference answers that train nothing."""
     return definitions_from("exercises/06_exercises.ipynb")
 
-
-def assert_fails(result) -> None:
-    assert not result, result
-    assert "Hint:" in result.message, result.message
 
 
 # --- exercise 1: the noise-factor sampler

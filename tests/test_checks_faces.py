@@ -12,6 +12,7 @@ from sklearn.decomposition import PCA
 from aecourse import definitions_from
 from aecourse.checks.faces import (check_augmented_batches, check_constant_code_units, check_identity_accuracy,
                                    check_tied_decoder)
+from verdicts import assert_fails
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +27,6 @@ def faces() -> np.ndarray:
     images = gaussian_filter(np.random.default_rng(0).random((120, 64, 64)), sigma=(0, 3, 3))
     return ((images - images.min()) / (images.max() - images.min())).astype("float32")
 
-
-def assert_fails(result) -> None:
-    assert not result, result
-    assert "Hint:" in result.message
 
 
 # ---------------------------------------------------------------- exercise 1: constant code units

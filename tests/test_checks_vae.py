@@ -13,6 +13,7 @@ from keras import ops
 from aecourse import definitions_from
 from aecourse.checks.vae import (check_beta_sweep, check_encoder_shapes, check_gaussian_kl,
                                  check_mean_convention_loss, check_monte_carlo_error, check_parameter_count)
+from verdicts import assert_fails
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +25,6 @@ def exercises_03() -> dict:
 def exercises_04() -> dict:
     return definitions_from("exercises/04_exercises.ipynb")
 
-
-def assert_fails(result) -> None:
-    assert not result, f"a wrong answer passed: {result!r}"
-    assert "Hint:" in result.message, f"a failure should give a hint: {result!r}"
 
 
 # ---------------------------------------------------------------- check_gaussian_kl
