@@ -1,7 +1,16 @@
 """What the notebooks import: datasets, pretrained weights, figures, results, other notebooks' definitions.
 
 The maintainers' and instructors' commands (`python -m aecourse ...`) live apart, in aecourse.commands.
+Import it before Keras: TensorFlow reads the two variables below once, when it loads.
 """
+
+import os
+
+# Without them, TensorFlow's first import prints absl, oneDNN and CPU-feature lines as a red block under
+# the notebook's first cell. oneDNN off also gives the kernels the committed outputs were computed with.
+# A value the user set wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # warnings and info out; errors still show
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 from .data import DataError, fetch_datasets, load_mnist, load_olivetti, split_by_person
 from .definitions import definitions_from
