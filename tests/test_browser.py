@@ -1,5 +1,5 @@
-"""Real-browser check of the course's widgets: headless Chromium runs notebook 03 in JupyterLab, and the
-interpolation slider must redraw its figure through the kernel.
+"""Real-browser checks: headless Chromium runs notebook 03 in JupyterLab, and the interpolation slider must
+redraw its figure through the kernel; a slide deck built and shown with the network blocked must present.
 
 Needs Debian's Chromium and Playwright for Python (`apt-get install chromium chromium-driver`,
 `pip install -r requirements.txt`); without them the test is skipped. Never `playwright install`:
@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -22,8 +24,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from aecourse.commands import slides
 from aecourse.paths import NOTEBOOKS_DIR
 
 try:
@@ -244,10 +248,47 @@ def _run_notebook_and_move_slider(page: Page, lab: Lab) -> None:
                      f"the figure did not return to {initial} with the slider back at 0.50")
 
 
-def test_interpolation_slider_redraws_through_the_kernel(lab, page, tmp_path):
-    """Run All in JupyterLab, then moving the slider of section 13 changes the figure it shows."""
+# Pixels of the drawing pad's <canvas> that are not transparent.
+INKED_PIXELS_JS = """canvas => {
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let inked = 0;
+    for (let index = 3; index < pixels.length; index += 4) inked += pixels[index] > 0;
+    return inked;
+}"""
+
+
+def _draw_a_digit(page: Page) -> None:
+    """Draw a stroke on the pad of section 10: the figure changes; Clear empties the canvas and the figure."""
+    cell = page.locator(".jp-CodeCell").filter(has_text="DrawingPad(on_digit=show_drawing)")
+    expect(cell).to_have_count(1)
+    canvas = cell.locator(".jp-OutputArea-output canvas").first
+    image = cell.locator(".widget-output img")
+    initial = _wait_for_figure(image, lambda digest: digest is not None, 10, "no figure under the drawing pad")
+    assert canvas.evaluate(INKED_PIXELS_JS) == 0
+
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.2 * box["height"])
+    page.mouse.down()
+    for x, y in ((0.7, 0.2), (0.45, 0.8)):  # a 7: across, then down to the left
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
+    page.mouse.up()
+    _wait_for_figure(image, lambda digest: digest not in (None, initial), WIDGET_UPDATE_S,
+                     "the figure did not change after a digit was drawn")
+    assert canvas.evaluate(INKED_PIXELS_JS) > 1000, "the stroke is not on the canvas"
+
+    cell.get_by_role("button", name="Clear").click()
+    deadline = time.monotonic() + WIDGET_UPDATE_S
+    while canvas.evaluate(INKED_PIXELS_JS) > 0 or image.count() > 0:
+        assert time.monotonic() < deadline, "Clear did not empty the canvas and the figure"
+        page.wait_for_timeout(250)
+
+
+def test_widgets_redraw_through_the_kernel(lab, page, tmp_path):
+    """Run All in JupyterLab; the slider of section 13 and the drawing pad of section 10 redraw their figures."""
     try:
         _run_notebook_and_move_slider(page, lab)
+        _draw_a_digit(page)
     except Exception as error:
         screenshot = tmp_path / "jupyterlab.png"
         try:
@@ -257,3 +298,66 @@ def test_interpolation_slider_redraws_through_the_kernel(lab, page, tmp_path):
             error.add_note(f"no screenshot ({screenshot_error})")
         error.add_note(f"JupyterLab server log: {tmp_path / 'jupyterlab.log'}")
         raise
+
+
+# The deck's text without the TeX that MathJax keeps in <script type="math/tex"> elements, and its state.
+DECK_STATE_JS = """() => {
+    const slides = document.querySelector(".reveal .slides").cloneNode(true);
+    slides.querySelectorAll("script, style").forEach(element => element.remove());
+    const images = [...document.querySelectorAll(".reveal .slides img")];
+    return {
+        text: slides.textContent,
+        sources: document.querySelectorAll('.reveal .slides script[type^="math/tex"]').length,
+        typeset: document.querySelectorAll(".reveal .slides .MathJax").length,
+        errors: document.querySelectorAll(".reveal .slides .MathJax_Error, .reveal .slides .merror").length,
+        images: images.length,
+        gifs: images.filter(image => image.src.startsWith("data:image/gif")).length,
+        broken: images.filter(image => !image.complete || image.naturalWidth === 0).map(image => image.alt),
+    };
+}"""
+RAW_TEX = re.compile(r"\$\$|\\(frac|mathrm|mathcal|sum|log)\b")
+
+
+def _refuse_network(*args, **kwargs):
+    raise OSError("network blocked by the test")
+
+
+def test_offline_deck_presents_with_the_network_blocked(page, tmp_path, monkeypatch):
+    """Notebook 03's deck, built and shown offline: arrow keys advance, formulas typeset, figures and GIFs show."""
+    with monkeypatch.context() as offline:
+        offline.setattr(socket.socket, "connect", _refuse_network)  # building must not need the network
+        deck = slides.export(NOTEBOOK, tmp_path / "slides")
+    requested = []
+
+    def file_only(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            requested.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    page.context.route("**/*", file_only)
+    page.goto(deck.as_uri(), timeout=PAGE_LOAD_S * 1000)
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()", timeout=30_000)
+    page.wait_for_function("""() => new Promise(done => MathJax.Hub.Queue(() => done(true)))""", timeout=60_000)
+
+    state = page.evaluate(DECK_STATE_JS)
+    assert requested == [], "the deck asked the network for these"
+    assert state["sources"] > 20 and state["typeset"] == state["sources"] and state["errors"] == 0, state
+    assert not RAW_TEX.search(state["text"]), RAW_TEX.search(state["text"])
+    shown = [output["data"] for cell in nbformat.read(NOTEBOOK, as_version=4).cells if cell.cell_type == "code"
+             and cell.metadata["slideshow"]["slide_type"] != "skip" for output in cell.outputs
+             if {"image/png", "image/gif"} & set(output.get("data", {}))]
+    assert state["images"] == len(shown) and state["gifs"] == sum("image/gif" in data for data in shown) > 0, state
+    assert state["broken"] == [], state
+
+    total = page.evaluate("() => Reveal.getTotalSlides()")
+    assert total > 20
+    page.locator(".reveal").click()  # focus, as the presenter's first click does
+    where = "() => [Reveal.getIndices().h, Reveal.getIndices().v]"
+    visited = [page.evaluate(where)]
+    for key in ("ArrowRight", "ArrowRight", "ArrowLeft"):
+        page.keyboard.press(key)
+        page.wait_for_timeout(300)
+        visited.append(page.evaluate(where))
+    assert visited == [[0, 0], [1, 0], [2, 0], [1, 0]], f"arrow keys moved through slides {visited}"

@@ -1,10 +1,12 @@
-"""Incidental figure code: image rows and grids, latent scatters, decoded manifolds, interpolation strips.
+"""Incidental figure code: image rows and grids, latent scatters, decoded manifolds, interpolation strips, GIFs.
 
 Every function returns a matplotlib Figure; pass ``save="name"`` to also write ``figures/name.png``.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -27,6 +29,27 @@ def save_figure(fig: Figure, name: str) -> Path:
     path = directory / f"{name}.png"
     fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
     return path
+
+
+class Animation:
+    """A GIF file for IPython's display(); see animation()."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.encoded = base64.b64encode(self.path.read_bytes()).decode("ascii")
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        tag = f'<img src="data:image/gif;base64,{self.encoded}" alt="{html.escape(self.path.stem)}">'
+        return {"image/gif": self.encoded, "text/html": tag, "text/plain": f"[animation {self.path.name}]"}
+
+
+def animation(path: Path | str) -> Animation:
+    """A GIF that plays in JupyterLab, VS Code and Colab and in nbconvert's HTML export.
+
+    IPython's Image offers only image/gif, which nbconvert's HTML templates cannot render (they print
+    "<IPython.core.display.Image object>"); the bundle also carries the GIF as an HTML <img>.
+    """
+    return Animation(Path(path))
 
 
 def _finish(fig: Figure, save: str | None) -> Figure:

@@ -144,7 +144,8 @@ def _slides(targets: list[str]) -> int:
         except ValueError as error:
             print(f"slides: {error}", file=sys.stderr)
             return 1
-    print(f"Open a deck in a browser (it loads reveal.js online). The same with nbconvert itself:\n"
+    print(f"Open a deck in a browser; it needs no network (reveal.js and MathJax are in build/slides/assets/,\n"
+          f"copy the whole folder to present elsewhere). The decks alone, with nbconvert itself:\n"
           f"  {nbconvert_command()}")
     return 0
 

@@ -46,7 +46,8 @@ if "google.colab" in sys.modules:
     os.chdir(f"{{COURSE_DIR}}/notebooks")  # where aecourse, the weights and the figures are found
     sys.path.insert(0, os.getcwd())
     NEEDED = {{"keras": "keras", "sklearn": "scikit-learn", "scipy": "scipy", "matplotlib": "matplotlib",
-              "h5py": "h5py", "PIL": "pillow", "ipywidgets": "ipywidgets", "nbformat": "nbformat", "nbclient": "nbclient"}}
+              "h5py": "h5py", "PIL": "pillow", "ipywidgets": "ipywidgets", "ipycanvas": "ipycanvas",
+              "nbformat": "nbformat", "nbclient": "nbclient"}}
     missing = [package for module, package in NEEDED.items() if importlib.util.find_spec(module) is None]
     if missing:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", *missing], check=True)'''

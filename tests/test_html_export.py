@@ -1,0 +1,26 @@
+"""`jupyter nbconvert --to html`, the usual way to share a notebook, shows every figure and GIF."""
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from aecourse.paths import NOTEBOOKS_DIR, course_notebooks
+
+NOTEBOOKS = course_notebooks(NOTEBOOKS_DIR)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_html_export_shows_every_gif(path, tmp_path):
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--output-dir", str(tmp_path), str(path)],
+                   check=True, capture_output=True)
+    page = BeautifulSoup((tmp_path / f"{path.stem}.html").read_text(encoding="utf-8"), "html.parser")
+    gifs = [output["data"]["image/gif"] for cell in nbformat.read(path, as_version=4).cells
+            for output in cell.get("outputs", []) if "image/gif" in output.get("data", {})]
+    shown = [image["src"].removeprefix("data:image/gif;base64,") for image in page.select("img")
+             if image.get("src", "").startswith("data:image/gif")]
+    assert sorted(shown) == sorted(gif.strip() for gif in gifs)
+    assert "<IPython.core.display.Image object>" not in page.get_text()
