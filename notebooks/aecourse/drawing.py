@@ -28,13 +28,12 @@ def mnist_image(strokes: Sequence[Stroke], size: int = PAD_SIZE) -> np.ndarray |
             pen.line(stroke, fill=255, width=PEN_WIDTH, joint="curve")
         for x, y in (stroke[0], stroke[-1]):  # round ends, and a dot for a single click
             pen.ellipse((x - PEN_WIDTH / 2, y - PEN_WIDTH / 2, x + PEN_WIDTH / 2, y + PEN_WIDTH / 2), fill=255)
-    left, top, right, bottom = canvas.getbbox()
-    digit = canvas.crop((left, top, right, bottom))
+    digit = canvas.crop(canvas.getbbox())
     scale = 20 / max(digit.size)
     digit = digit.resize((max(1, round(digit.width * scale)), max(1, round(digit.height * scale))),
                          Image.Resampling.LANCZOS)
     frame = np.zeros((28, 28), dtype="float32")
-    top, left = (28 - digit.height) // 2, (28 - digit.width) // 2
+    top, left = (28 - digit.height) // 2, (28 - digit.width) // 2  # centred box, then moved by its mass
     frame[top:top + digit.height, left:left + digit.width] = np.asarray(digit, dtype="float32") / 255
     row, column = ndimage.center_of_mass(frame)
     shifted = ndimage.shift(frame, (round(13.5 - row), round(13.5 - column)), order=0)

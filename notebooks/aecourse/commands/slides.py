@@ -3,7 +3,7 @@
 Each cell's metadata says where it goes (`slideshow.slide_type`: a numbered section starts a slide, its
 follow-ups are subslides, set-up code is skipped). Cells tagged 'hide-input' show their figure without
 their plotting code. The template `slides.html.j2` beside this module fits figures and code to reveal's
-960×700 slide, shows GIF animations, and leaves out the nbval markers; a slide still taller than the
+960×700 slide, sets GIF animations side by side, and leaves out the nbval markers; a slide still taller than the
 screen scrolls. `jupyter nbconvert` with nbconvert_arguments() makes the same decks.
 
 A deck needs no network to be shown: reveal.js (from the sphinx-revealjs package) and MathJax (from
