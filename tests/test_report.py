@@ -85,6 +85,18 @@ def test_every_recorded_number_is_shown_to_the_student_too():
                 assert significant(record["value"]) in shown
 
 
+def test_every_vae_reports_an_importance_weighted_estimate_with_at_least_1000_samples(results):
+    vaes = [result for result in results if "ELBO" in result.metric]
+    assert len(vaes) >= 10, "the VAEs of notebooks 03, 04 and 05"
+    for result in vaes:
+        found = re.fullmatch(r"([\d.]+) \(K = (\d+), first (\d+) [a-z -]+; −ELBO on them ([\d.]+)\)",
+                             result.log_likelihood)
+        assert found, f"{result.weights}: {result.log_likelihood!r} is not an IWAE entry"
+        estimate, samples, images, bound = float(found[1]), int(found[2]), int(found[3]), float(found[4])
+        assert samples >= 1000 and images >= 100 and estimate < bound, result.weights
+    assert all(result.log_likelihood == "–" for result in results if result not in vaes)
+
+
 def test_the_report_runs_no_model():
     """Building RESULTS.md must not import TensorFlow or Keras: it reads the notebooks."""
     code = ("import sys; from aecourse.commands import report; from aecourse.weights import read_manifest; "

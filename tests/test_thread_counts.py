@@ -16,7 +16,7 @@ import pytest
 from aecourse.commands.runner import course_notebooks, execute
 from aecourse.paths import PROJECT_ROOT
 
-THREADED = ("01", "02", "05", "06")  # PCA in 01, 02 and 05; t-SNE in 02 and 05; 06's filters and PSNR
+THREADED = ("01", "02", "03", "05", "06")  # PCA in 01, 02, 05; t-SNE in 02, 05; 03's IWAE sums; 06's filters
 
 
 def _checked_outputs(notebook: nbformat.NotebookNode) -> list[str]:

@@ -99,6 +99,14 @@ def test_a_typo_in_a_course_notebooks_train_set_lists_the_weights_it_trains(monk
     assert weights.wants_training("02_ae_code8", {"02_ae_code8"})
 
 
+def test_train_may_name_a_model_the_notebook_spells_out_but_has_not_recorded(monkeypatch, tmp_path):
+    monkeypatch.setenv("AECOURSE_WEIGHTS", str(tmp_path))  # an empty manifest: nothing trained yet
+    assert weights.wants_training("03_vae_latent8", {"03_vae_latent8"})
+    assert not weights.wants_training("03_vae_beta1", {"03_vae_latent8"})
+    with pytest.raises(ValueError, match=r"TRAIN names '03_vae_latent9', which notebook 03 does not train"):
+        weights.wants_training("03_vae_beta1", {"03_vae_latent9"})
+
+
 def test_unrecorded_name_says_how_to_train_it(weights_folder):
     with pytest.raises(WeightsError, match="No weights named '99_tiny_ae'.*TRAIN = True in notebook 99.*"
                                            "python -m aecourse retrain 99`"):

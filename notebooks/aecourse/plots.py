@@ -205,7 +205,8 @@ def manifold_grid(decode: Decoder, n: int = 15, *, spacing: str = "linear", low:
     canvas = manifold_canvas(decode, n, spacing=spacing, low=low, high=high, image_shape=image_shape)
     labels = [f"{value:.2f}" for value in np.round(grid_axis(n, spacing, low, high), 2) + 0.0]  # no "-0.00"
     height, width = image_shape
-    fig, ax = plt.subplots(figsize=(7, 7))
+    size = 7.0 * max(1.0, n / 20)  # larger grids get a larger figure, so digits and labels stay readable
+    fig, ax = plt.subplots(figsize=(size, size))
     ax.imshow(canvas, cmap=cmap, vmin=0, vmax=1)
     ax.set_xticks(np.arange(n) * width + width / 2, labels, rotation=90, fontsize=7)
     ax.set_yticks(np.arange(n) * height + height / 2, labels[::-1], fontsize=7)

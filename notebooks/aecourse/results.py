@@ -21,20 +21,22 @@ def significant(value: float, digits: int = SIGNIFICANT_DIGITS) -> str:
 
 def record_result(weights: str, model: str, metric: str, value: float, *, terms: dict[str, float] | None = None,
                   baseline: str = "–", anchor: str = "–", bound: float | None = None,
-                  at_least: float | None = None) -> None:
+                  at_least: float | None = None, log_likelihood: str = "–") -> None:
     """Show the measured number in one line and record it (with its baseline, anchor and bound) for the report.
 
     terms: the parts that add up to value (the VAE's reconstruction and KL); bound: an upper limit, at_least:
     a lower limit (for numbers where higher is better), each stated by the notebook and asserted in a cell
-    tagged `claim`.
+    tagged `claim`; log_likelihood: a VAE's importance-weighted estimate of -log p(x), with its K and subset.
     """
     value = float(significant(value))
     parts = [[name, float(significant(part))] for name, part in (terms or {}).items()]  # pairs keep their order
     record = {"weights": weights, "model": model, "metric": metric, "value": value, "terms": parts,
-              "baseline": baseline, "anchor": anchor, "bound": bound, "at_least": at_least}
+              "baseline": baseline, "anchor": anchor, "bound": bound, "at_least": at_least,
+              "log_likelihood": log_likelihood}
     shown = significant(value) + ("" if not parts else " = " + " + ".join(
         f"{name} {significant(part)}" for name, part in parts))
     notes = [f"baseline {baseline}"] if baseline != "–" else []
+    notes += [f"−log p(x), IWAE: {log_likelihood}"] if log_likelihood != "–" else []
     notes += [] if bound is None else [f"bound ≤ {bound:g}: {'met' if value <= bound else 'MISSED'}"]
     notes += [] if at_least is None else [f"bound ≥ {at_least:g}: {'met' if value >= at_least else 'MISSED'}"]
     line = f"result {weights}: {metric} {shown}" + (f" ({'; '.join(notes)})" if notes else "")

@@ -272,6 +272,12 @@ def save_trained(model, name: str, *, history: dict[str, list], training: dict[s
     return entry
 
 
+def names_spelled_in(notebook: Path) -> set[str]:
+    """Every weight-like name (its own number, then _name) that a notebook's source spells out, trained or not."""
+    number = notebook.name[:2]
+    return set(re.findall(rf"\b{number}_[a-z0-9_]+", notebook.read_text(encoding="utf-8")))
+
+
 def wants_training(name: str, train: bool | Collection[str]) -> bool:
     """Whether the TRAIN switch (True, False, or a set of weight names) asks to train this model.
 
@@ -282,7 +288,8 @@ def wants_training(name: str, train: bool | Collection[str]) -> bool:
     if isinstance(train, Collection) and not isinstance(train, str):
         number = _check_name(name)
         known = {recorded for recorded in read_manifest() if recorded.startswith(f"{number}_")} | {name}
-        unknown = sorted(set(train) - known)
+        spelled = {found for path in NOTEBOOKS_DIR.glob(f"{number}_*.ipynb") for found in names_spelled_in(path)}
+        unknown = sorted(set(train) - known - spelled)  # a model the notebook spells out may not be trained yet
         if unknown:
             raise ValueError(f"TRAIN names {', '.join(map(repr, unknown))}, which notebook {number} does not "
                              f"train. Its weights are: {', '.join(sorted(known))}. Correct the name, or set "

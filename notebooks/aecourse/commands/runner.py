@@ -18,7 +18,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbclient.util import ensure_async
 
 from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT, course_notebooks, exercise_notebooks, replaced_atomically
-from ..weights import FIT_VERBOSE_ENV, read_manifest, recorded_entry
+from ..weights import FIT_VERBOSE_ENV, names_spelled_in, read_manifest, recorded_entry
 
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
@@ -96,11 +96,12 @@ def resolve_targets(targets: Collection[str], directory: Path = NOTEBOOKS_DIR,
         if by_notebook:
             plan[by_notebook[0]] = True
             continue
-        if target not in manifest:
+        new_in = [path for path in notebooks if target not in manifest and target in names_spelled_in(path)]
+        if target not in manifest and not new_in:
             known = ", ".join(sorted(manifest)) or "none yet"
             raise RunError(f"{target!r} is neither a notebook ({', '.join(p.stem for p in notebooks)}) "
                            f"nor a recorded weight name ({known}).")
-        path = directory / recorded_entry(target)["notebook"]
+        path = new_in[0] if new_in else directory / recorded_entry(target)["notebook"]
         if plan.get(path) is not True:
             plan.setdefault(path, set()).add(target)
     return plan
