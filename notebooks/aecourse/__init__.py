@@ -24,6 +24,6 @@ from .weights import WeightsError, load_pretrained, train_or_load
 __all__ = [
     "DataError", "WeightsError", "animation", "definitions_from", "fetch_datasets", "figures_dir", "grid_axis",
     "image_grid", "image_rows", "interpolation_strip", "latent_scatter", "load_mnist", "load_olivetti",
-    "load_pretrained", "manifold_canvas", "manifold_grid", "read_scalars", "record_result", "save_figure", "shipped_figure",
-    "significant", "split_by_person", "train_or_load", "weights_dir",
+    "load_pretrained", "manifold_canvas", "manifold_grid", "read_scalars", "record_result", "save_figure",
+    "shipped_figure", "significant", "split_by_person", "train_or_load", "weights_dir",
 ]

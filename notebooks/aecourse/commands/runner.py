@@ -96,12 +96,13 @@ def resolve_targets(targets: Collection[str], directory: Path = NOTEBOOKS_DIR,
         if by_notebook:
             plan[by_notebook[0]] = True
             continue
-        new_in = [path for path in notebooks if target not in manifest and target in names_spelled_in(path)]
-        if target not in manifest and not new_in:
+        # A weight name: recorded, or spelled out by a notebook that has not trained it yet.
+        spelled_in = [] if target in manifest else [path for path in notebooks if target in names_spelled_in(path)]
+        if target not in manifest and not spelled_in:
             known = ", ".join(sorted(manifest)) or "none yet"
             raise RunError(f"{target!r} is neither a notebook ({', '.join(p.stem for p in notebooks)}) "
                            f"nor a recorded weight name ({known}).")
-        path = new_in[0] if new_in else directory / recorded_entry(target)["notebook"]
+        path = spelled_in[0] if spelled_in else directory / recorded_entry(target)["notebook"]
         if plan.get(path) is not True:
             plan.setdefault(path, set()).add(target)
     return plan
