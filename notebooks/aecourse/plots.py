@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -16,18 +17,25 @@ from matplotlib.figure import Figure
 from scipy.stats import norm
 
 from .paths import figures_dir
+from .pictures import write_unless_same
 
 Decoder = Callable[[np.ndarray], np.ndarray]
 
 
 def save_figure(fig: Figure, name: str) -> Path:
-    """Write the figure to figures/<name>.png (for slides and the README) and return the path."""
+    """Write the figure to figures/<name>.png (for slides and the README) and return the path.
+
+    A file that is already there and the same to the eye is left alone (aecourse.pictures), so re-running a
+    notebook on another CPU changes no figure that did not visibly change.
+    """
     if not name or "/" in name or name.startswith("."):
         raise ValueError(f"Figure name {name!r} must be a plain file stem such as '01_latent_scatter'.")
     directory = figures_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.png"
-    fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=120, bbox_inches="tight", metadata={"Software": None})
+    write_unless_same(path, png.getvalue())
     return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbclient.util import ensure_async
 
 from ..paths import NOTEBOOKS_DIR, PROJECT_ROOT, course_notebooks, exercise_notebooks, replaced_atomically
+from ..pictures import same_to_the_eye
 from ..weights import FIT_VERBOSE_ENV, names_spelled_in, read_manifest, recorded_entry
 
 PARAMETERS_TAG = "parameters"
@@ -189,9 +191,31 @@ def run_cells(notebook: nbformat.NotebookNode, path: Path, timeout: int | None =
     return stable_widget_ids(notebook, path.stem)
 
 
+def keep_unchanged_pictures(executed: nbformat.NotebookNode,
+                            committed: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The executed notebook with every PNG output that is the same to the eye as the committed one put back.
+
+    Outputs are paired by cell id (and an unchanged source) and by position within the cell.
+    """
+    committed_cells = {cell.get("id"): cell for cell in committed.cells if cell.cell_type == "code"}
+    for cell in executed.cells:
+        before = committed_cells.get(cell.get("id"))
+        if cell.cell_type != "code" or before is None or before.source != cell.source:
+            continue
+        for output, old_output in zip(cell.get("outputs", []), before.get("outputs", [])):
+            new_png, old_png = (part.get("data", {}).get("image/png") for part in (output, old_output))
+            if new_png and old_png and same_to_the_eye(base64.b64decode(old_png), base64.b64decode(new_png)):
+                output.data["image/png"] = old_png
+    return executed
+
+
 def refresh_outputs(path: Path, timeout: int = 600) -> None:
-    """Re-run a notebook in load mode and write it back with fresh outputs (only if every cell ran)."""
-    notebook = execute(path, train=False, timeout=timeout)
+    """Re-run a notebook in load mode and write it back with fresh outputs (only if every cell ran).
+
+    A figure that is the same to the eye as the one in the file keeps its committed bytes.
+    """
+    notebook = keep_unchanged_pictures(execute(path, train=False, timeout=timeout),
+                                       nbformat.read(path, as_version=4))
     with replaced_atomically(path) as temporary:
         nbformat.write(notebook, temporary)
 

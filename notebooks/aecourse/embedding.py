@@ -1,0 +1,43 @@
+"""t-SNE pictures that come out the same on every machine: exact distances, a fixed start, one thread.
+
+scikit-learn's TSNE is a thousand small steps, and it amplifies a difference in the last bit of its input
+into a visibly different picture. Three things put such differences in: distances computed through BLAS
+(whose kernel, chosen per CPU, rounds differently), the PCA that places the starting points (also BLAS), and
+OpenMP threads adding forces in another order. tsne_2d() removes all three and is otherwise scikit-learn's
+TSNE with its usual settings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.distance import pdist, squareform
+from threadpoolctl import threadpool_limits
+
+START_DECIMALS = 3  # the start is rounded to 1/1000 of PC1's spread, far above any BLAS rounding difference
+START_SPREAD = 1e-4  # scikit-learn's spread of PC1 in its own PCA start (its issue #18018)
+
+
+def exact_distances(points: np.ndarray) -> np.ndarray:
+    """Euclidean distances between all rows, summed in one fixed order in float64 (SciPy's pdist, no BLAS)."""
+    flat = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
+    return squareform(pdist(flat, "euclidean"))
+
+
+def pca_start(points: np.ndarray, n_components: int = 2) -> np.ndarray:
+    """scikit-learn's PCA start for t-SNE, rounded so that the BLAS kernel's last bits cannot move it."""
+    from sklearn.decomposition import PCA  # imported here: the helper package stays light to import
+
+    flat = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
+    start = PCA(n_components=n_components, svd_solver="full").fit_transform(flat)
+    start = np.round(start / start[:, 0].std(), START_DECIMALS)
+    return (start * START_SPREAD).astype(np.float32)
+
+
+def tsne_2d(points: np.ndarray, *, seed: int, perplexity: float = 30.0, max_iter: int = 1000) -> np.ndarray:
+    """A 2-D t-SNE embedding of the rows of points, identical under every BLAS kernel and thread count."""
+    from sklearn.manifold import TSNE
+
+    tsne = TSNE(n_components=2, perplexity=perplexity, max_iter=max_iter, metric="precomputed",
+                init=pca_start(points), random_state=seed)
+    with threadpool_limits(1):  # its Barnes-Hut sums over threads would otherwise depend on the thread count
+        return tsne.fit_transform(exact_distances(points))
