@@ -33,11 +33,14 @@ def pca_start(points: np.ndarray, n_components: int = 2) -> np.ndarray:
     return (start * START_SPREAD).astype(np.float32)
 
 
-def tsne_2d(points: np.ndarray, *, seed: int, perplexity: float = 30.0, max_iter: int = 1000) -> np.ndarray:
-    """A 2-D t-SNE embedding of the rows of points, identical under every BLAS kernel and thread count."""
+def tsne_2d(points: np.ndarray, *, perplexity: float = 30.0, max_iter: int = 1000) -> np.ndarray:
+    """A 2-D t-SNE embedding of the rows of points, identical under every BLAS kernel and thread count.
+
+    Nothing in it is random: the start is PCA's, so the points alone decide the picture.
+    """
     from sklearn.manifold import TSNE
 
     tsne = TSNE(n_components=2, perplexity=perplexity, max_iter=max_iter, metric="precomputed",
-                init=pca_start(points), random_state=seed)
+                init=pca_start(points))
     with threadpool_limits(1):  # its Barnes-Hut sums over threads would otherwise depend on the thread count
         return tsne.fit_transform(exact_distances(points))

@@ -172,7 +172,9 @@ def run_cells(notebook: nbformat.NotebookNode, path: Path, timeout: int | None =
     """Run the cells of a notebook read from path (or a part of it) in a fresh kernel in path's folder."""
     for variable, value in QUIET_TENSORFLOW.items():
         os.environ.setdefault(variable, value)
-    client = ReplyPollingClient(notebook, timeout=timeout, kernel_name="python3",
+    # coalesce_streams: a cell's printed lines become one output however the kernel happened to flush them,
+    # so that a re-run does not split them differently (a diff in git that nobody made).
+    client = ReplyPollingClient(notebook, timeout=timeout, kernel_name="python3", coalesce_streams=True,
                                 record_timing=record_timing, extra_arguments=KERNEL_QUIET,
                                 resources={"metadata": {"path": str(path.parent)}})
     # A live progress bar sends thousands of updates per epoch that nbclient must digest; in a

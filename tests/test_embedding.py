@@ -1,0 +1,65 @@
+"""tsne_2d: scikit-learn's t-SNE, the same under every OpenBLAS kernel and thread count."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from aecourse.embedding import START_SPREAD, exact_distances, pca_start, tsne_2d
+from aecourse.paths import NOTEBOOKS_DIR
+
+from test_same_on_any_cpu import KERNELS, cpu_flags
+
+PROBE = """
+import hashlib, numpy as np
+from aecourse.embedding import tsne_2d
+points = np.random.default_rng(0).random((300, 64)).astype(np.float32)
+print(hashlib.sha256(tsne_2d(points, max_iter=250).tobytes()).hexdigest())
+"""
+
+
+def test_distances_are_exact_euclidean_distances():
+    points = np.random.default_rng(0).random((20, 5))
+    expected = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
+    assert np.allclose(exact_distances(points), expected, rtol=1e-14, atol=0)
+    assert np.all(np.diag(exact_distances(points)) == 0)
+
+
+def test_the_start_is_pca_scaled_as_scikit_learn_does_and_rounded():
+    points = np.random.default_rng(0).random((200, 10))
+    start = pca_start(points)
+    assert start.dtype == np.float32 and start.shape == (200, 2)
+    assert np.isclose(start[:, 0].std(), START_SPREAD, rtol=1e-3)
+    assert np.allclose(start / START_SPREAD, np.round(start / START_SPREAD, 3), atol=1e-6)
+    assert np.array_equal(pca_start(points * (1 + 1e-13)), start)  # last-bit changes of the input vanish
+
+
+@pytest.mark.slow
+def test_the_embedding_is_identical_under_other_kernels_and_thread_counts():
+    flags = cpu_flags() or set()
+    runnable = [kernel for kernel, (needed, _) in KERNELS.items() if needed <= flags]
+    if len(runnable) < 2:
+        pytest.skip(f"this CPU runs only {runnable} of the OpenBLAS kernels {list(KERNELS)}")
+    digests = set()
+    for kernel, threads in zip(runnable, (1, 2, 3)):
+        environment = dict(os.environ, OPENBLAS_CORETYPE=kernel, OMP_NUM_THREADS=str(threads),
+                           PYTHONPATH=str(NOTEBOOKS_DIR))
+        run = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=environment,
+                             check=True)
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1, f"t-SNE differs between the kernels {runnable}"
+
+
+def test_a_change_in_the_sixth_decimal_of_one_number_moves_the_picture():
+    """Why exactness matters: t-SNE amplifies the smallest change of its input into another layout."""
+    points = np.random.default_rng(0).random((300, 64)).astype(np.float32)
+    first, again = tsne_2d(points, max_iter=500), tsne_2d(points, max_iter=500)
+    assert np.array_equal(first, again)
+    nudged = points.copy()
+    nudged[0, 0] += np.float32(1e-6)
+    moved = np.abs(tsne_2d(nudged, max_iter=500) - first).max()
+    assert moved > 0.1 * np.abs(first).max(), f"the layout moved by only {moved:.3g}"
