@@ -282,10 +282,10 @@ def course_copy(tmp_path_factory) -> Path:
     return out
 
 
-def test_the_six_notebooks_are_copied_without_outputs(course_copy):
+def test_every_chapter_is_copied_without_outputs(course_copy):
     copies = runner.course_notebooks(course_copy / "notebooks")
     assert [path.name for path in copies] == [path.name for path in runner.course_notebooks()]
-    assert len(copies) == 6
+    assert copies
     for path in copies:
         notebook = nbformat.read(path, as_version=4)
         nbformat.validate(notebook)
@@ -316,7 +316,7 @@ def _solution_code(notebook: nbformat.NotebookNode) -> set[str]:
 def test_the_exercises_are_copied_with_their_self_checks_and_no_solution(course_copy):
     originals = classroom.exercise_notebooks()
     assert [path.name for path in classroom.exercise_notebooks(course_copy / "notebooks")] == \
-        [path.name for path in originals] and len(originals) == 6
+        [path.name for path in originals] and len(originals) == len(runner.course_notebooks())
     for original_path in originals:
         original = nbformat.read(original_path, as_version=4)
         student = nbformat.read(course_copy / "notebooks" / "exercises" / original_path.name, as_version=4)

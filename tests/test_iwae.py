@@ -1,4 +1,4 @@
-"""Notebook 03's importance-weighted estimate of -log p(x), checked where log p(x) is known exactly.
+"""Notebook 07's importance-weighted estimate of -log p(x), checked where log p(x) is known exactly.
 
 The model is linear-Gaussian: z ~ N(0, I), x | z ~ N(W z + b, s^2 I), so p(x) = N(b, W W^T + s^2 I). W has
 orthogonal columns, which makes the true posterior a diagonal Gaussian that the notebook's encoder
@@ -15,9 +15,9 @@ from scipy.stats import multivariate_normal
 
 from aecourse import definitions_from
 
-NOTEBOOK_03 = definitions_from("03_variational_autoencoder.ipynb")
-log_importance_weights = NOTEBOOK_03["log_importance_weights"]
-importance_weighted_nats = NOTEBOOK_03["importance_weighted_nats"]
+NOTEBOOK_07 = definitions_from("07_measuring_vaes.ipynb")
+log_importance_weights = NOTEBOOK_07["log_importance_weights"]
+importance_weighted_nats = NOTEBOOK_07["importance_weighted_nats"]
 
 DATA_DIM, LATENT_DIM, NOISE = 5, 2, 0.5
 _rng = np.random.default_rng(0)

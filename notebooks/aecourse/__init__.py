@@ -19,12 +19,12 @@ from .logs import read_scalars
 from .paths import figures_dir, shipped_figure, weights_dir
 from .plots import (animation, grid_axis, image_grid, image_rows, interpolation_strip, latent_scatter,
                     manifold_canvas, manifold_grid, save_figure)
-from .results import record_result, significant
+from .results import record_likelihood, record_result, significant
 from .weights import WeightsError, load_pretrained, train_or_load
 
 __all__ = [
     "DataError", "WeightsError", "animation", "definitions_from", "fetch_datasets", "figures_dir", "grid_axis",
     "image_grid", "image_rows", "interpolation_strip", "latent_scatter", "load_mnist", "load_olivetti",
-    "load_pretrained", "manifold_canvas", "manifold_grid", "read_scalars", "record_result", "save_figure",
-    "shipped_figure", "significant", "split_by_person", "train_or_load", "tsne_2d", "weights_dir",
+    "load_pretrained", "manifold_canvas", "manifold_grid", "read_scalars", "record_likelihood", "record_result",
+    "save_figure", "shipped_figure", "significant", "split_by_person", "train_or_load", "tsne_2d", "weights_dir",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from IPython.display import display
 
 RESULT_MIME = "application/vnd.aecourse.result+json"
+LIKELIHOOD_MIME = "application/vnd.aecourse.likelihood+json"
 RESULT_TAG = "result"  # the tag of the cells that call record_result()
 SIGNIFICANT_DIGITS = 4
 
@@ -41,3 +42,12 @@ def record_result(weights: str, model: str, metric: str, value: float, *, terms:
     notes += [] if at_least is None else [f"bound ≥ {at_least:g}: {'met' if value >= at_least else 'MISSED'}"]
     line = f"result {weights}: {metric} {shown}" + (f" ({'; '.join(notes)})" if notes else "")
     display({RESULT_MIME: record, "text/plain": line}, raw=True)
+
+
+def record_likelihood(weights: str, note: str) -> None:
+    """Show and record a VAE's importance-weighted -log p(x), measured in another chapter than its -ELBO.
+
+    The report adds the note (the estimate, K, the subset and the -ELBO on it) to that model's row.
+    """
+    display({LIKELIHOOD_MIME: {"weights": weights, "log_likelihood": note},
+             "text/plain": f"result {weights}: −log p(x), IWAE: {note}"}, raw=True)

@@ -1,4 +1,5 @@
-"""Self-checks for the exercises of notebooks 03 (the variational autoencoder) and 04 (the convolutional VAE).
+"""Self-checks for the exercises of notebooks 03 (the variational autoencoder), 04 (the convolutional VAE)
+and 07 (measuring VAEs).
 
 Every check measures: a KL function against a Monte-Carlo estimate, an error estimate against the spread
 of the student's own numbers, a loss against the terms it is made of, a parameter count against Keras's
@@ -303,3 +304,45 @@ def check_encoder_shapes(encoder, channels: Sequence[int], pooling: bool = False
     how = "max pooling" if pooling else "strided convolutions"
     return passed(f"the encoder halves 28×28 twice by {how}, with {list(channels)} channels, "
                   f"to a 7×7 map and two {latent_dim}-D outputs.")
+
+
+IWAE_FORMULA = "−log P(x) ≈ log K − log Σ_k exp(log w_k): subtract the largest log w before exponentiating, add it back after"
+
+
+def check_importance_weighted_nats(estimate_function: Callable) -> CheckResult:
+    """Check an estimate of −log P(x) from log-weights (images, K) against cases whose answer is known."""
+    rng = np.random.default_rng(0)
+    cases = {  # what the rows are, the log-weights, the answer
+        "equal log-weights of −150 (K = 50)": np.full((3, 50), -150.0),
+        "log-weights near −2 000 (K = 20)": -2000.0 + rng.normal(0.0, 3.0, size=(4, 20)),
+        "log-weights spread over 20 nats (K = 200)": -140.0 + rng.normal(0.0, 5.0, size=(6, 200)),
+    }
+    for what, log_weights in cases.items():
+        largest = log_weights.max(axis=1)
+        expected = np.log(log_weights.shape[1]) - largest - np.log(np.exp(log_weights - largest[:, None]).sum(axis=1))
+        values, problem = attempt(estimate_function, log_weights.copy())
+        if problem is not None:
+            return problem
+        try:
+            values = _as_numpy(values)
+        except Exception as error:  # whatever the student returned
+            return failed(f"the estimate is not an array of numbers ({error}).", "return one value per image (row).")
+        if values.shape != expected.shape:
+            return failed(f"for {what} of shape {log_weights.shape} the estimate has shape {values.shape}; "
+                          f"expected {expected.shape}, one value per image.", "reduce over the samples, axis=1.")
+        if not np.all(np.isfinite(values)):
+            return failed(f"for {what} the estimate is not finite: exp(−2000) underflows to 0 in floating point.",
+                          IWAE_FORMULA + ".")
+        if np.allclose(values, -expected, atol=1e-6):
+            return failed(f"for {what} the estimate has the wrong sign: it is log P(x), not −log P(x).",
+                          "the course reports nats to minimise, as the −ELBO: negate.")
+        if np.allclose(values, -log_weights.mean(axis=1), atol=1e-6) and not np.allclose(values, expected, atol=1e-6):
+            return failed(f"for {what} the estimate is the mean of −log w: that is the −ELBO, the bound with K = 1.",
+                          "average the weights w, not their logarithms: " + IWAE_FORMULA + ".")
+        if np.allclose(values + np.log(log_weights.shape[1]), expected, atol=1e-6):
+            return failed(f"for {what} the estimate is log K too low: the sum of the weights is K times their mean.",
+                          IWAE_FORMULA + ".")
+        if not np.allclose(values, expected, atol=1e-6, rtol=0):
+            return failed(f"for {what} the estimate is {np.round(values[:3], 3)}…, expected {np.round(expected[:3], 3)}….",
+                          IWAE_FORMULA + ".")
+    return passed("the estimate is −log of the mean weight for equal, tiny and spread-out log-weights, without underflow.")

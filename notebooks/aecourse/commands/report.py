@@ -8,13 +8,13 @@ TensorFlow. It refuses to write when a recorded value misses the bound its noteb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..definitions import tagged_cells
 from ..paths import PROJECT_ROOT, course_notebooks, replaced_atomically
-from ..results import RESULT_MIME, RESULT_TAG, significant
+from ..results import LIKELIHOOD_MIME, RESULT_MIME, RESULT_TAG, significant
 from ..weights import read_manifest
 
 RESULTS_FILE = PROJECT_ROOT / "RESULTS.md"
@@ -55,15 +55,21 @@ class BoundError(RuntimeError):
 
 
 def recorded_results(notebooks: list[Path] | None = None) -> list[Result]:
-    """Every result recorded in the executed notebooks, in notebook and cell order."""
-    results = []
+    """Every result recorded in the executed notebooks, in notebook and cell order.
+
+    A likelihood recorded by another notebook (record_likelihood) joins the row of its model.
+    """
+    results, likelihoods = [], {}
     for path in course_notebooks() if notebooks is None else notebooks:
         for cell in tagged_cells(path, RESULT_TAG):
             for output in cell.get("outputs", []):
-                record = output.get("data", {}).get(RESULT_MIME)
-                if record is not None:
-                    results.append(Result(notebook=path.stem, **record))
-    return results
+                data = output.get("data", {})
+                if RESULT_MIME in data:
+                    results.append(Result(notebook=path.stem, **data[RESULT_MIME]))
+                if LIKELIHOOD_MIME in data:
+                    likelihoods[data[LIKELIHOOD_MIME]["weights"]] = data[LIKELIHOOD_MIME]["log_likelihood"]
+    return [replace(result, log_likelihood=likelihoods.get(result.weights, result.log_likelihood))
+            for result in results]
 
 
 def bound_failures(results: list[Result]) -> list[str]:
@@ -125,11 +131,11 @@ READING_NOTES = """\
   denoiser: binary cross-entropy per pixel against the clean digits (as keras.io reports it), and PSNR.
   Values are rounded to four significant digits.
 * **−log p(x), IWAE.** For every VAE, the importance-weighted estimate of Burda, Grosse & Salakhutdinov
-  (2016) with K = 1 000 samples of q(z|x) per image, on the first 100 test images (notebook 03, section 8,
-  defines it once; 04 and 05 reuse it), and beside it the −ELBO of the same images and samples. The
-  estimate is an upper bound on −log p(x) in expectation, tighter than −ELBO; on 100 images its own
-  standard error is several nats, so compare models by the gap to their −ELBO on the same images, or
-  digit by digit as the notebooks do. Like −ELBO, it treats grey pixels as Bernoulli probabilities: it
+  (2016) with the K samples of q(z|x) per image and the first test images that the entry states, and
+  beside it the −ELBO of the same images and samples. Notebook 07 defines it once and measures every VAE
+  of the course with it. The estimate is an upper bound on −log p(x) in expectation, tighter than −ELBO;
+  on 100 images its own standard error is several nats, so compare models by the gap to their −ELBO on
+  the same images, or digit by digit as the notebooks do. Like −ELBO, it treats grey pixels as Bernoulli probabilities: it
   is not comparable with published numbers on binarised MNIST.
 * **Test sets.** MNIST: the 10 000 test digits. Faces: two held-out photographs of each of the 40 people
   and their mirror images (160 faces), the split of notebook 05.

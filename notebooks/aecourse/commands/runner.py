@@ -77,7 +77,7 @@ def resolve_targets(targets: Collection[str], directory: Path = NOTEBOOKS_DIR,
                     exercises: bool = False) -> dict[Path, set[str] | bool]:
     """Map targets ('all', a notebook number or stem, or a weight name) to notebooks and what to train.
 
-    With exercises (for execute: they train nothing that is kept), 'exercises' names the six exercise
+    With exercises (for execute: they train nothing that is kept), 'exercises' names all the exercise
     notebooks and 'exercises/NN' one of them.
     """
     notebooks = course_notebooks(directory)
