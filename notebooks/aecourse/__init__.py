@@ -4,6 +4,7 @@ The maintainers' and instructors' commands (`python -m aecourse ...`) live apart
 Import it before Keras: TensorFlow reads the two variables below once, when it loads.
 """
 
+import logging
 import os
 
 # Without them, TensorFlow's first import prints absl, oneDNN and CPU-feature lines as a red block under
@@ -11,6 +12,10 @@ import os
 # A value the user set wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # warnings and info out; errors still show
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# The same for TensorFlow's Python side, whose warnings (a predict() function traced once for each new model)
+# would otherwise print under cells that measure several models in turn. A filter, not a level: TensorFlow
+# sets its logger's level itself when it first logs in a notebook. Errors still show.
+logging.getLogger("tensorflow").addFilter(lambda record: record.levelno >= logging.ERROR)
 
 from .data import DataError, fetch_datasets, load_mnist, load_olivetti, split_by_person
 from .definitions import definitions_from
