@@ -213,6 +213,10 @@ def _run_notebook_and_move_slider(page: Page, lab: Lab) -> None:
     """Open the copy, Run All Cells from the menu, then drive the interpolation slider."""
     page.goto(f"{lab.url}lab/tree/{NOTEBOOK.name}?token={lab.token}", timeout=PAGE_LOAD_S * 1000)
     _wait_for_notebook(page, lambda state: state["status"] == "idle", PAGE_LOAD_S, "kernel not idle")
+    # The training GIFs, stored once as HTML <img> outputs, play in the opened (untrusted) notebook.
+    gifs = page.locator('.jp-OutputArea-output img[src^="data:image/gif"]')
+    expect(gifs).to_have_count(2)
+    assert all(gifs.nth(index).evaluate("image => image.complete && image.naturalWidth > 0") for index in range(2))
 
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
@@ -258,7 +262,7 @@ INKED_PIXELS_JS = """canvas => {
 
 
 def _draw_a_digit(page: Page) -> None:
-    """Draw a stroke on the pad of section 10: the figure changes; Clear empties the canvas and the figure."""
+    """Draw a stroke on the pad of section 9: the figure changes; Clear empties the canvas and the figure."""
     cell = page.locator(".jp-CodeCell").filter(has_text="DrawingPad(on_digit=show_drawing)")
     expect(cell).to_have_count(1)
     canvas = cell.locator(".jp-OutputArea-output canvas").first
@@ -285,7 +289,7 @@ def _draw_a_digit(page: Page) -> None:
 
 
 def test_widgets_redraw_through_the_kernel(lab, page, tmp_path):
-    """Run All in JupyterLab; the slider of section 13 and the drawing pad of section 10 redraw their figures."""
+    """Run All in JupyterLab; the slider of section 12 and the drawing pad of section 9 redraw their figures."""
     try:
         _run_notebook_and_move_slider(page, lab)
         _draw_a_digit(page)

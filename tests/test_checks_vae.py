@@ -1,4 +1,4 @@
-"""The self-checks of the exercises of notebooks 03 and 04: reference answers pass, wrong ones fail with a hint.
+"""The self-checks of the exercises of notebooks 03, 04 and 07: reference answers pass, wrong ones fail with a hint.
 
 The reference answers that are functions come from the exercise notebooks themselves (their cells tagged
 `definitions`); answers that need training are replaced by stand-ins that are right or wrong by construction.
@@ -12,7 +12,8 @@ from keras import ops
 
 from aecourse import definitions_from
 from aecourse.checks.vae import (check_beta_sweep, check_encoder_shapes, check_gaussian_kl,
-                                 check_mean_convention_loss, check_monte_carlo_error, check_parameter_count)
+                                 check_importance_weighted_nats, check_mean_convention_loss, check_monte_carlo_error,
+                                 check_parameter_count)
 from verdicts import assert_fails
 
 
@@ -224,3 +225,32 @@ def test_an_encoder_with_one_output_fails(exercises_04):
     encoder = exercises_04["make_conv_encoder"]()
     single = keras.Model(encoder.input, ops.concatenate(encoder.outputs, axis=-1))
     assert_fails(check_encoder_shapes(single, channels=(16, 32)))
+
+
+# ---------------------------------------------------------------- check_importance_weighted_nats
+
+@pytest.fixture(scope="module")
+def exercises_07() -> dict:
+    return definitions_from("exercises/07_exercises.ipynb")
+
+
+def test_the_reference_estimate_passes(exercises_07):
+    assert check_importance_weighted_nats(exercises_07["my_importance_weighted_nats"])
+
+
+def _logsumexp_rows(log_weights):
+    largest = log_weights.max(axis=1, keepdims=True)
+    return largest[:, 0] + np.log(np.exp(log_weights - largest).sum(axis=1))
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda w: -np.log(np.mean(np.exp(w), axis=1)),  # naive: underflows for the faces' log-weights
+    lambda w: -w.mean(axis=1),  # the -ELBO: the mean of the logs
+    lambda w: -_logsumexp_rows(w),  # the sum of the weights, not their mean: log K too low
+    lambda w: _logsumexp_rows(w) - np.log(w.shape[1]),  # log P(x), the wrong sign
+    lambda w: np.log(w.shape[0]) - _logsumexp_rows(w.T),  # over the images instead of the samples
+    lambda w: np.log(w.shape[1]) - w.max(axis=1),  # only the largest weight
+    lambda w: 1 / 0,  # a function that raises
+], ids=["naive exp", "ELBO", "forgot log K", "sign", "wrong axis", "largest only", "raises"])
+def test_wrong_estimates_fail_with_a_hint(wrong):
+    assert_fails(check_importance_weighted_nats(wrong))

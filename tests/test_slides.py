@@ -98,7 +98,7 @@ def test_deck_follows_the_notebook(path, decks):
 
 @pytest.mark.slow
 def test_the_plain_nbconvert_command_makes_the_same_deck(tmp_path):
-    """The README's `jupyter nbconvert` line and `python -m aecourse slides` must not drift apart."""
+    """The `jupyter nbconvert` line of docs/teaching.md and `python -m aecourse slides` must not drift apart."""
     path = NOTEBOOKS[0]
     subprocess.run([sys.executable, "-m", "nbconvert", *slides.nbconvert_arguments(str(tmp_path / "plain")),
                     str(path.relative_to(PROJECT_ROOT))], cwd=PROJECT_ROOT, check=True, capture_output=True)

@@ -9,7 +9,7 @@ from scipy.stats import norm
 
 from aecourse import definitions_from
 
-# The VAE is defined in notebook 03's cells; these tests run that code, as notebooks 04 and 05 do.
+# The VAE is defined in notebook 03's cells; these tests run that code, as notebooks 04, 05 and 07 do.
 NOTEBOOK_03 = definitions_from("03_variational_autoencoder.ipynb")
 VAE, Sampling = NOTEBOOK_03["VAE"], NOTEBOOK_03["Sampling"]
 kl_divergence, reconstruction_nats = NOTEBOOK_03["kl_divergence"], NOTEBOOK_03["reconstruction_nats"]

@@ -4,6 +4,7 @@ epoch and writes them as animated GIFs under figures/ (incidental plotting, used
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import keras
 import matplotlib.pyplot as plt
@@ -20,12 +21,12 @@ FRAME_FONTS = {"font.size": 11, "axes.titlesize": 13, "axes.labelsize": 12, "xti
                "ytick.labelsize": 10}
 
 
-def _figure_to_frame(fig, colors: int = 32) -> Image.Image:
-    """Render a figure to a palette image (few colours keep the GIF small)."""
+def _figure_to_frame(fig) -> Image.Image:
+    """Render a figure to an RGB image (write_animation() reduces it to a few colours)."""
     fig.canvas.draw()
     image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())).convert("RGB")
     plt.close(fig)
-    return image.quantize(colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    return image
 
 
 class EpochSnapshots(keras.callbacks.Callback):
@@ -33,7 +34,7 @@ class EpochSnapshots(keras.callbacks.Callback):
 
     def __init__(self, name: str, encode: Encoder, decode: Decoder, images: np.ndarray,
                  labels: np.ndarray, *, n: int = 15, spacing: str = "gaussian",
-                 limits: tuple[float, float] = (-4.0, 4.0), frame_ms: int = 250) -> None:
+                 limits: tuple[float, float] = (-4.0, 4.0), frame_ms: int = 400) -> None:
         super().__init__()
         self.name, self.encode, self.decode = name, encode, decode
         self.images, self.labels = images, labels
@@ -56,7 +57,29 @@ class EpochSnapshots(keras.callbacks.Callback):
     def on_train_end(self, logs: dict | None = None) -> None:
         directory = figures_dir()
         directory.mkdir(parents=True, exist_ok=True)
-        for kind, frames in (("manifold", self.manifold_frames), ("latent", self.latent_frames)):
-            if frames:
-                frames[0].save(directory / f"{self.name}_{kind}.gif", save_all=True,
-                               append_images=frames[1:], duration=self.frame_ms, loop=0, optimize=True)
+        for kind, frames, colors in (("manifold", self.manifold_frames, 16), ("latent", self.latent_frames, 32)):
+            if frames:  # the manifold is grey; the codes need the ten digits' colours and their blends
+                write_animation(directory / f"{self.name}_{kind}.gif", frames, self.frame_ms, colors)
+
+
+def shown_epochs(count: int) -> list[int]:
+    """The epochs (from 1) an animation shows: all of the first four, then ever sparser, and the last.
+
+    A model changes most in its first epochs; a frame for each of 40 epochs would triple a notebook's size.
+    """
+    epochs = {epoch for epoch in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32) if epoch <= count} | {count}
+    return sorted(epochs | set(range(48, count, 16)))
+
+
+def write_animation(path: Path, frames: list[Image.Image], frame_ms: int = 400, colors: int = 16) -> None:
+    """Write the frames of shown_epochs() as a looping GIF in one palette of `colors` (a small file).
+
+    One palette for all frames, so that a colour means the same digit from the first frame to the last.
+    """
+    chosen = [frames[epoch - 1].convert("RGB") for epoch in shown_epochs(len(frames))]
+    strip = Image.new("RGB", (chosen[0].width, chosen[0].height * len(chosen)))
+    for index, frame in enumerate(chosen):
+        strip.paste(frame, (0, index * frame.height))
+    palette = strip.quantize(colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    quantized = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in chosen]
+    quantized[0].save(path, save_all=True, append_images=quantized[1:], duration=frame_ms, loop=0, optimize=True)

@@ -3,7 +3,7 @@
 Each check returns a CheckResult, which shows as one line in the notebook (✓ or ✗ with a hint) and is
 truthy when the answer passes. A check never raises on a wrong answer: a student sees what is wrong,
 not a traceback. Each topic's checks live in a module of their own: `autoencoders` (notebooks 01, 02),
-`vae` (03, 04), `faces` (05) and `denoising` (06), e.g. `from aecourse.checks.vae import check_gaussian_kl`.
+`vae` (03, 04, 07), `faces` (05) and `denoising` (06), e.g. `from aecourse.checks.vae import check_gaussian_kl`.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ Set up once, then open the notebooks:
 python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements.txt && jupyter lab notebooks/
 ```
 
-The chapters are `notebooks/01_*.ipynb` to `06_*.ipynb`; the exercises of each are in
+The chapters are the numbered notebooks in `notebooks/` (`01_*.ipynb`, `02_*.ipynb`, ...); the exercises of each are in
 `notebooks/exercises/`. Replace each `raise NotImplementedError()` with your answer (and each
 "YOUR ANSWER HERE" with yours), then run the cell below it tagged `self-check`: it says at once whether
 your answer holds, and if not, what is wrong and a hint. Offline, your instructor may give you `mnist.npz`
