@@ -37,8 +37,7 @@ def test_committed_claims_ran_and_passed(path):
         assert not errors, f"{path.name}: a committed claim failed: {errors[0]['evalue']}"
 
 
-@pytest.mark.parametrize("path", [path for path in NOTEBOOKS if path.name[:2] not in ("05", "06")],
-                         ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_the_summary_is_followed_by_a_claim(path):
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     summary = next(index for index, cell in enumerate(cells)

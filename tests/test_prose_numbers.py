@@ -6,7 +6,8 @@ behind. This test reads the committed notebooks (no kernel) and fails for a numb
 notebook prints or defines. A printed number counts at the precision the sentence gives (a sentence's
 "about 45" matches a printed 45.3, not 46.2). Not checked, because they are names or definitions rather
 than measurements: chapter, section and exercise numbers, years in citations, list and heading numbers,
-code sizes written as "2-D", and the short list of dataset facts below.
+code sizes written as "2-D", arithmetic the sentence shows ("7×7×64 = 3 136"), the statements of the
+exercises (they set a task), and the short list of dataset facts below.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def _not_a_measurement(text: str, start: int, end: int, number: str) -> bool:
         return True  # a layer-size string such as 784-1000-500-250-30 (an architecture, cited or coded)
     if before.endswith(("SHA-", "_{", "^{", "10^")):
         return True  # a name (SHA-256), an index or an exponent in a formula
+    if re.search(r"\d\s*(?:×|\\cdot|\+)\s*[\d\s×+]*(?:\\cdot[\d\s×+]*)*=\s*$", before):
+        return True  # the result of arithmetic the sentence shows, such as 7×7×64 = 3 136
     return _plain(number) in DATASET_FACTS
 
 
@@ -99,6 +102,8 @@ def unsupported_numbers(path) -> list[str]:
         if cell["cell_type"] == "code":
             printed_so_far |= _printed_numbers([_outputs(cell)])
             continue
+        if "".join(cell["source"]).startswith("## Exercises") or "exercise" in cell["metadata"].get("tags", []):
+            continue  # an exercise's statement sets the task (its sizes and settings), it does not report
         following = next((other for other in cells[index + 1:] if other["cell_type"] == "code"), {})
         available = defined | printed_so_far | _printed_numbers([_outputs(following)])
         text = _prose("".join(cell["source"]))
