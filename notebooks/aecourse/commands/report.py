@@ -118,8 +118,23 @@ def render_markdown(results: list[Result], manifest: dict[str, Any]) -> str:
     missing = unreported(results, manifest)
     if missing:
         lines += ["", "Shipped weights that no notebook reports on: " + ", ".join(f"`{name}`" for name in missing) + "."]
-    lines += ["", READING_NOTES]
+    lines += ["", READING_NOTES.rstrip("\n"), *identical_rows(results, manifest), ""]
     return "\n".join(lines) + "\n"
+
+
+def identical_rows(results: list[Result], manifest: dict[str, Any]) -> list[str]:
+    """A reading note for rows that the table shows equal: the same architecture and the same measured value."""
+    notes = []
+    for index, first in enumerate(results):
+        for second in results[index + 1:]:
+            if (first.model, first.metric, first.value) == (second.model, second.metric, second.value) and \
+                    manifest[first.weights]["architecture"]["weight_shapes"] == \
+                    manifest[second.weights]["architecture"]["weight_shapes"]:
+                same_recipe = manifest[first.weights]["training"] == manifest[second.weights]["training"]
+                notes.append(f"* **Identical rows.** `{first.weights}` and `{second.weights}` have the same "
+                             f"architecture and the same {first.metric} ({significant(first.value)})"
+                             + (", trained with the same recipe and seed (the manifest)." if same_recipe else "."))
+    return notes
 
 
 READING_NOTES = """\
@@ -147,15 +162,11 @@ READING_NOTES = """\
   *training* loss with a 2-D code; keras.io's [denoising autoencoder](https://keras.io/examples/vision/autoencoder/)
   a test binary cross-entropy after 100 epochs. Hinton & Salakhutdinov, *Reducing the dimensionality of
   data with neural networks*, Science 313 (2006) sum squared errors over the 784 pixels with 30-D codes
-  from a 784-1000-500-250-30 network pretrained as stacked RBMs: the row converts our 32-D model and a PCA
-  with 30 components to that unit, and our PCA-30 lands on their 13.87. Their face results used 25×25
-  patches, not comparable with the 64×64 faces here.
-* **Where the autoencoders lose.** On faces, eigenfaces beat every autoencoder: 640 training images are
-  too few for 4 096 pixels (notebook 05 shows the over-fitting). And at the noise level it was trained
-  for, the face denoiser is beaten by a Gaussian blur tuned on the same faces: through a 32-number code it
-  removes detail along with the noise (notebook 06 shows both).
-* **Two identical rows.** `02_ae_code2` is notebook 01's model trained by notebook 02 with the same recipe
-  and seed; training on the CPU is deterministic, so it measures the same to the last digit.
+  from a 784-1000-500-250-30 network pretrained as stacked RBMs: the anchor of `02_ae_code32` converts our
+  32-D model and a PCA with 30 components to that unit, beside their numbers. Their face results used
+  25×25 patches, not comparable with the 64×64 faces here.
+* **Bounds.** A bound a notebook states is also asserted by a claim cell there; the notebook says when a
+  bound is a regression guard, set after the model had been measured.
 """
 
 
