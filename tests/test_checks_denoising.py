@@ -8,8 +8,8 @@ from scipy import ndimage
 
 from aecourse import definitions_from
 from aecourse.checks import denoising
-from aecourse.checks.denoising import (check_beats_filters, check_block_mask, check_noise_factor_sampler,
-                                       check_salt_and_pepper)
+from aecourse.checks.denoising import (check_beats_filters, check_block_mask, check_flatter_psnr_curve,
+                                       check_noise_factor_sampler, check_salt_and_pepper)
 from verdicts import assert_fails
 
 
@@ -182,3 +182,84 @@ def test_the_check_measures_as_the_chapter_does(companion, smooth_images):
         noisy, clean, companion["median_filter"], companion["MEDIAN_SIZES"]), rel=1e-6)
     assert best["Gaussian blur"][0] == pytest.approx(companion["best_filter_psnr"](
         noisy, clean, companion["gaussian_blur"], companion["GAUSSIAN_WIDTHS"]), rel=1e-6)
+
+
+# --- exercise 1: is the curve of the range-trained model flatter?
+
+
+@pytest.fixture(scope="module")
+def digits_like() -> np.ndarray:
+    """200 smooth random 28x28 images in [0, 1] with dark backgrounds: stand-ins for digits."""
+    rng = np.random.default_rng(1)
+    images = ndimage.gaussian_filter(rng.random((200, 28, 28, 1)), (0, 1.5, 1.5, 0))
+    images = (images - images.min(axis=(1, 2, 3), keepdims=True)) / np.ptp(images, axis=(1, 2, 3), keepdims=True)
+    return np.clip(2 * images - 0.8, 0, 1).astype("float32")
+
+
+class Denoiser:
+    """A stand-in denoiser that knows the clean images: it keeps a share of the noise, set per noise level
+    (judged from how far the input is from the clean image), so its PSNR at each level is set by construction."""
+
+    def __init__(self, clean: np.ndarray, kept_at_low: float, kept_at_high: float):
+        self.clean, self.kept = clean, (kept_at_low, kept_at_high)
+        level = {factor: np.mean(np.abs(add_noise(clean, factor) - clean)) for factor in (0.1, 0.8)}
+        self.threshold = (level[0.1] + level[0.8]) / 2
+
+    def predict(self, noisy, batch_size=None, verbose=0):
+        noise = np.asarray(noisy) - self.clean
+        return self.clean + self.kept[int(np.mean(np.abs(noise)) > self.threshold)] * noise
+
+
+def add_noise(images: np.ndarray, factor: float) -> np.ndarray:
+    return np.clip(images + factor * np.random.default_rng(9).standard_normal(images.shape), 0, 1)
+
+
+def test_a_flatter_curve_passes(digits_like):
+    for kept_at_low in (0.05, 0.054):  # two "trainings": the second 0.7 dB behind at low noise
+        range_model = Denoiser(digits_like, kept_at_low, 0.06)  # loses little at high noise
+        fixed_model = Denoiser(digits_like, 0.05, 0.15)  # the specialist: best at low noise, worse far from it
+        result = check_flatter_psnr_curve(range_model, fixed_model, digits_like)
+        assert result, result.message
+
+
+def test_the_unchanged_model_or_the_same_model_twice_fails(digits_like):
+    fixed_model = Denoiser(digits_like, 0.05, 0.15)
+    assert_fails(check_flatter_psnr_curve(fixed_model, fixed_model, digits_like))  # the chapter's model as the answer
+    assert_fails(check_flatter_psnr_curve(Denoiser(digits_like, 0.05, 0.14), fixed_model, digits_like))
+
+
+def test_the_two_models_swapped_fail(digits_like):
+    assert_fails(check_flatter_psnr_curve(Denoiser(digits_like, 0.05, 0.15), Denoiser(digits_like, 0.05, 0.06),
+                                          digits_like))
+
+
+def test_a_model_trained_on_high_noise_only_fails(digits_like):
+    """Flat, but far behind at low noise: a fixed factor of 0.7, not the range."""
+    result = check_flatter_psnr_curve(Denoiser(digits_like, 0.12, 0.06), Denoiser(digits_like, 0.05, 0.15), digits_like)
+    assert_fails(result)
+    assert "behind" in result.message
+
+
+def test_a_model_trained_on_low_noise_only_fails(digits_like):
+    """One factor drawn for all images, and a small one: no better than a filter at strong noise."""
+    result = check_flatter_psnr_curve(Denoiser(digits_like, 0.05, 1.0), Denoiser(digits_like, 0.05, 0.15), digits_like)
+    assert_fails(result)
+    assert "not one for all" in result.message
+
+
+def test_an_untrained_model_fails(digits_like):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    untrained = definitions_from("06_denoising.ipynb")["make_mnist_denoiser"]()
+    result = check_flatter_psnr_curve(untrained, Denoiser(digits_like, 0.05, 0.15), digits_like)
+    assert_fails(result)
+    assert "best filter" in result.message
+    assert_fails(check_flatter_psnr_curve(Denoiser(digits_like, 0.05, 0.06), untrained, digits_like))
+
+
+def test_broken_arguments_give_a_message(digits_like):
+    fixed_model = Denoiser(digits_like, 0.05, 0.15)
+    assert_fails(check_flatter_psnr_curve(None, fixed_model, digits_like))
+    assert_fails(check_flatter_psnr_curve(fixed_model, fixed_model, digits_like[:, :, :, 0]))
+    assert_fails(check_flatter_psnr_curve(fixed_model, fixed_model, "x_test"))

@@ -31,22 +31,72 @@ def faces() -> np.ndarray:
 
 # ---------------------------------------------------------------- exercise 1: constant code units
 
-def test_a_correct_count_of_a_relu_code_passes(companion, faces):
-    model = companion["make_relu_code_autoencoder"]()
-    count = int(np.sum(companion["code_spread"](model, faces) < companion["CONSTANT_BELOW"]))
-    assert check_constant_code_units(model, faces, count)
+@pytest.fixture(scope="module", params=[1, 2], ids=["seed 1", "seed 2"])
+def low_rank_faces(request) -> np.ndarray:
+    """120 stand-in faces that vary along 8 smooth patterns around a grey mean (two seeds)."""
+    rng = np.random.default_rng(request.param)
+    patterns = gaussian_filter(rng.standard_normal((8, 64, 64)), sigma=(0, 4, 4))
+    patterns /= np.abs(patterns).max(axis=(1, 2), keepdims=True)
+    images = 0.5 + np.tensordot(rng.normal(0, 0.1, (120, 8)), patterns, axes=1)
+    return np.clip(images + 0.002 * rng.standard_normal(images.shape), 0, 1).astype("float32")
 
 
-def test_a_wrong_count_fails(companion, faces):
+def relu_code_at_eigenfaces(model: keras.Model, faces: np.ndarray, used: int = 12) -> keras.Model:
+    """The deep ReLU-code model given PCA's weights, right by construction: `used` code units carry the first
+    eigenface coordinates (shifted to stay positive through every ReLU), the other units are 0 for every face."""
+    pca = PCA(n_components=used, svd_solver="full").fit(faces.reshape(len(faces), -1))
+    offset = 10 * np.abs(pca.transform(faces.reshape(len(faces), -1))).max()  # keeps every ReLU in its linear part
+    mean = np.clip(pca.mean_, 0.01, 0.99)
+    slope = mean * (1 - mean)  # the sigmoid's slope at the mean face, as the chapter's start_at_eigenfaces
+    layer = {name: model.get_layer(name) for name in ("encoder_hidden", "code", "decoder_hidden", "reconstruction")}
+    kernel = np.zeros((4096, 256))
+    kernel[:, :used] = pca.components_.T
+    layer["encoder_hidden"].set_weights([kernel, np.r_[offset - pca.mean_ @ pca.components_.T, np.zeros(256 - used)]])
+    kernel = np.zeros((256, 20))
+    kernel[:used, :used] = np.eye(used)
+    layer["code"].set_weights([kernel, np.zeros(20)])  # code = coordinate + offset, or 0 for the unused units
+    kernel = np.zeros((20, 256))
+    kernel[:used, :used] = np.eye(used)
+    layer["decoder_hidden"].set_weights([kernel, np.zeros(256)])
+    kernel = np.zeros((256, 4096))
+    kernel[:used] = pca.components_ / slope
+    layer["reconstruction"].set_weights([kernel, np.log(mean / (1 - mean)) - offset * kernel[:used].sum(axis=0)])
+    return model
+
+
+def test_a_correct_count_of_a_trained_relu_code_passes(companion, low_rank_faces):
+    model = relu_code_at_eigenfaces(companion["make_relu_code_autoencoder"](), low_rank_faces)
+    count = int(np.sum(companion["code_spread"](model, low_rank_faces) < companion["CONSTANT_BELOW"]))
+    assert count == 8  # the eight unused units, by construction
+    result = check_constant_code_units(model, low_rank_faces, count)
+    assert result, result.message
+
+
+def test_a_wrong_count_fails(companion, low_rank_faces):
+    model = relu_code_at_eigenfaces(companion["make_relu_code_autoencoder"](), low_rank_faces)
+    count = int(np.sum(companion["code_spread"](model, low_rank_faces) < 0.01))
+    for wrong in (count + 1, 20 - count, "a few", [3, 5], None, True):  # off by one, the live units, not a count
+        assert_fails(check_constant_code_units(model, low_rank_faces, wrong))
+
+
+def test_a_count_on_an_untrained_model_fails(companion, low_rank_faces):
+    """The model built but not fitted: its count is right for it, but says nothing about training."""
+    keras.utils.set_random_seed(0)
     model = companion["make_relu_code_autoencoder"]()
-    count = int(np.sum(companion["code_spread"](model, faces) < 0.01))
-    assert_fails(check_constant_code_units(model, faces, count + 1))
-    assert_fails(check_constant_code_units(model, faces, "a few"))
+    count = int(np.sum(companion["code_spread"](model, low_rank_faces) < 0.01))
+    result = check_constant_code_units(model, low_rank_faces, count)
+    assert_fails(result)
+    assert "not been trained" in result.message
 
 
 def test_a_linear_code_is_not_a_relu_code(companion, faces):
-    model = companion["make_deep_autoencoder"]()
+    model = companion["make_deep_autoencoder"]()  # the chapter's model, unchanged
     assert_fails(check_constant_code_units(model, faces, 0))
+
+
+def test_faces_that_are_not_images_give_a_message(companion, low_rank_faces):
+    model = relu_code_at_eigenfaces(companion["make_relu_code_autoencoder"](), low_rank_faces)
+    assert_fails(check_constant_code_units(model, low_rank_faces[:, :32], 8))
 
 
 def test_a_model_without_a_code_layer_fails(faces):
@@ -116,7 +166,7 @@ def test_a_tied_model_with_the_eigenfaces_passes(companion, faces):
 def test_an_untied_model_fails_even_when_it_reconstructs_well(companion, faces):
     untied = companion["make_shallow_autoencoder"]()
     companion["chapter"]["start_at_eigenfaces"](untied, faces)
-    mse = np.mean((np.asarray(untied(faces)) - faces) ** 2)
+    mse = np.mean((ops.convert_to_numpy(untied(faces)) - faces) ** 2)
     assert mse < np.mean((faces - faces.mean(axis=0)) ** 2)  # it does reconstruct: only the tying is wrong
     assert_fails(check_tied_decoder(untied, faces))
 
@@ -156,6 +206,11 @@ def test_an_accuracy_from_elsewhere_fails():
     assert_fails(check_identity_accuracy(predictions, 1.0, PERSON_TEST))  # the training accuracy
     assert_fails(check_identity_accuracy(predictions, 75.0, PERSON_TEST))  # a percentage
     assert_fails(check_identity_accuracy(np.tile(predictions, 3)[:560], 0.75, PERSON_TEST))  # training faces
+
+
+def test_an_accuracy_that_is_not_a_number_fails():
+    for accuracy in ("0.87", None, [0.87], True):
+        assert_fails(check_identity_accuracy(PERSON_TEST, accuracy, PERSON_TEST))
 
 
 def test_chance_level_predictions_fail():

@@ -55,8 +55,21 @@ def _kl_that_raises(mean, log_var):
     raise ValueError("not written yet")
 
 
+def _kl_of_the_prior_from_q(mean, log_var):  # KL[N(0, I) || q]: the two arguments of the divergence swapped
+    return 0.5 * np.sum((1 + mean**2) / np.exp(log_var) + log_var - 1, axis=-1)
+
+
+def _kl_with_the_wrong_sign(mean, log_var):  # the ELBO's term as written, -KL
+    return -0.5 * np.sum(mean**2 + np.exp(log_var) - log_var - 1, axis=-1)
+
+
+def _kl_summed_over_everything(mean, log_var):  # one number for the batch
+    return 0.5 * np.sum(mean**2 + np.exp(log_var) - log_var - 1)
+
+
 @pytest.mark.parametrize("wrong", [_kl_without_half, _kl_per_dimension, _kl_reading_log_sigma,
-                                   _kl_averaged_over_dimensions, _kl_that_raises])
+                                   _kl_averaged_over_dimensions, _kl_that_raises, _kl_of_the_prior_from_q,
+                                   _kl_with_the_wrong_sign, _kl_summed_over_everything])
 def test_wrong_kl_functions_fail(wrong):
     assert_fails(check_gaussian_kl(wrong))
 
@@ -121,6 +134,17 @@ def test_dividing_the_kl_term_too_fails(exercises_03):
     assert "KL term" in result.message
 
 
+def test_a_loss_summed_over_the_batch_fails(exercises_03):
+    class SummedOverImages(exercises_03["VAE"]):
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            import keras
+            mean_reconstruction = keras.losses.binary_crossentropy(x, y_pred["reconstruction"])
+            kl = exercises_03["kl_divergence"](y_pred["z_mean"], y_pred["z_log_var"])
+            return ops.sum(mean_reconstruction + self.beta * kl)  # a sum over the images, not their mean
+
+    assert_fails(check_mean_convention_loss(SummedOverImages))
+
+
 def test_a_class_that_cannot_be_built_fails():
     class Broken:
         def __init__(self, *args, **kwargs):
@@ -131,37 +155,149 @@ def test_a_class_that_cannot_be_built_fails():
 
 # ---------------------------------------------------------------- check_beta_sweep
 
-@pytest.fixture
-def sweep() -> dict:
-    """A consistent sweep: KL falls and reconstruction rises with β."""
-    terms = {0.5: (175.0, 5.3), 1.0: (178.0, 3.6), 2.0: (180.0, 2.6), 4.0: (187.0, 1.2)}
-    return {beta: {"neg_elbo": reconstruction + kl, "reconstruction": reconstruction, "kl": kl}
-            for beta, (reconstruction, kl) in terms.items()}
+SWEEP_KL = {0.5: 5.3, 1.0: 3.1, 2.0: 2.6, 4.0: 1.2}  # nats: about what the exercise's short training gives
+SWEEP_WORSE = {0.5: 0.0, 1.0: 0.2, 2.0: 0.1, 4.0: 0.6}  # how far each decoder's logits sit from the best ones
 
 
-def test_a_consistent_sweep_passes(sweep):
-    assert check_beta_sweep(sweep)
+def stand_in_vae(vae_class: type, images: np.ndarray, beta: float, kl: float, worse: float, seed: int,
+                 steps: int = 126, trained_with: float | None = None):
+    """A VAE whose terms are set by construction: its KL term is `kl` on the images (a linear encoder, unit
+    variances), and its decoder draws every image as the pixel means pushed `worse` off in logits."""
+    import keras
+
+    pixels = images.shape[1]
+    directions = np.random.default_rng(seed).standard_normal((pixels, 2))
+    scale = np.sqrt(2 * kl / np.mean(np.sum((images @ directions) ** 2, axis=1)))
+    image_in = keras.Input(shape=(pixels,))
+    z_mean, z_log_var = keras.layers.Dense(2, name="z_mean"), keras.layers.Dense(2, name="z_log_var")
+    encoder = keras.Model(image_in, [z_mean(image_in), z_log_var(image_in)])
+    z_mean.set_weights([directions * scale, np.zeros(2)])
+    z_log_var.set_weights([np.zeros((pixels, 2)), np.zeros(2)])
+    code_in = keras.Input(shape=(2,))
+    pixels_out = keras.layers.Dense(pixels, activation="sigmoid")
+    decoder = keras.Model(code_in, pixels_out(code_in))
+    means = np.clip(images.mean(axis=0), 0.05, 0.95)
+    pixels_out.set_weights([np.zeros((2, pixels)), np.log(means / (1 - means)) + worse])
+    model = vae_class(encoder, decoder, beta=beta if trained_with is None else trained_with, seed=seed)
+    model.build((None, pixels))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3))
+    model.optimizer.iterations.assign(steps)  # as if fit had taken that many steps
+    return model
 
 
-def test_reporting_the_training_loss_fails(sweep):
+@pytest.fixture(scope="module")
+def sweep_images() -> np.ndarray:
+    return (np.random.default_rng(5).random((400, 24)) < np.linspace(0.1, 0.6, 24)).astype("float32")
+
+
+def sweep_of(models: dict, images: np.ndarray, vae_nats) -> dict:
+    """What the exercise reports: the mean of each term of vae_nats on the images, per β."""
+    return {beta: {term: float(np.mean(values)) for term, values in vae_nats(model.encoder, model.decoder, images).items()}
+            for beta, model in models.items()}
+
+
+@pytest.fixture(params=[0, 1], ids=["seed 0", "seed 1"])
+def trained_sweep(request, exercises_03, sweep_images) -> tuple[dict, dict]:
+    """A right answer: models trained alike with their own β, and their measured means."""
+    models = {beta: stand_in_vae(exercises_03["VAE"], sweep_images, beta, kl + 0.3 * request.param,
+                                 SWEEP_WORSE[beta], seed=10 * request.param + index)
+              for index, (beta, kl) in enumerate(SWEEP_KL.items())}
+    return sweep_of(models, sweep_images, exercises_03["vae_nats"]), models
+
+
+def test_a_right_sweep_passes(trained_sweep, sweep_images):
+    sweep, models = trained_sweep
+    result = check_beta_sweep(sweep, models, sweep_images)
+    assert result, result.message
+
+
+def test_a_kl_term_that_wobbles_between_neighbouring_betas_passes(exercises_03, sweep_images):
+    """Another seed moves β = 1's KL by more than the step to β = 2: KL need only fall over fourfold steps."""
+    wobbly = {**SWEEP_KL, 1.0: 2.4, 2.0: 2.8}
+    models = {beta: stand_in_vae(exercises_03["VAE"], sweep_images, beta, kl, SWEEP_WORSE[beta], seed=index)
+              for index, (beta, kl) in enumerate(wobbly.items())}
+    result = check_beta_sweep(sweep_of(models, sweep_images, exercises_03["vae_nats"]), models, sweep_images)
+    assert result, result.message
+
+
+def test_models_all_trained_with_beta_1_fail(exercises_03, sweep_images):
+    """beta= forgotten: every row's model is trained with β = 1, whatever its label."""
+    models = {beta: stand_in_vae(exercises_03["VAE"], sweep_images, beta, kl, SWEEP_WORSE[beta], seed=index,
+                                 trained_with=1.0) for index, (beta, kl) in enumerate(SWEEP_KL.items())}
+    result = check_beta_sweep(sweep_of(models, sweep_images, exercises_03["vae_nats"]), models, sweep_images)
+    assert_fails(result)
+    assert "trained with β = 1" in result.message
+
+
+def test_rows_labelled_with_each_others_beta_fail(trained_sweep, sweep_images):
+    sweep, models = trained_sweep
+    swapped_models = {**models, 0.5: models[2.0], 2.0: models[0.5]}
+    swapped_numbers = {**sweep, 0.5: sweep[2.0], 2.0: sweep[0.5]}
+    assert_fails(check_beta_sweep(swapped_numbers, swapped_models, sweep_images))  # models and numbers
+    assert_fails(check_beta_sweep(swapped_numbers, models, sweep_images))  # the numbers only
+
+
+def test_an_untrained_or_unevenly_trained_model_fails(exercises_03, trained_sweep, sweep_images):
+    sweep, models = trained_sweep
+    fresh = stand_in_vae(exercises_03["VAE"], sweep_images, 4.0, SWEEP_KL[4.0], SWEEP_WORSE[4.0], seed=3, steps=0)
+    result = check_beta_sweep(sweep_of({**models, 4.0: fresh}, sweep_images, exercises_03["vae_nats"]),
+                              {**models, 4.0: fresh}, sweep_images)
+    assert_fails(result)
+    assert "no training step" in result.message
+    longer = stand_in_vae(exercises_03["VAE"], sweep_images, 4.0, SWEEP_KL[4.0], SWEEP_WORSE[4.0], seed=3, steps=5000)
+    result = check_beta_sweep(sweep_of({**models, 4.0: longer}, sweep_images, exercises_03["vae_nats"]),
+                              {**models, 4.0: longer}, sweep_images)  # e.g. a shipped model fine-tuned, among short runs
+    assert_fails(result)
+    assert "not trained alike" in result.message
+
+
+def test_one_encoder_shared_by_every_beta_fails(exercises_03, trained_sweep, sweep_images):
+    sweep, models = trained_sweep
+    shared = {beta: exercises_03["VAE"](models[1.0].encoder, models[1.0].decoder, beta=beta) for beta in models}
+    for model in shared.values():
+        model.compile(optimizer="adam")
+        model.optimizer.iterations.assign(126)
+    assert_fails(check_beta_sweep(sweep_of(shared, sweep_images, exercises_03["vae_nats"]), shared, sweep_images))
+
+
+def test_reporting_the_training_loss_fails(trained_sweep, sweep_images):
+    sweep, models = trained_sweep
     sweep[4.0]["neg_elbo"] = sweep[4.0]["reconstruction"] + 4.0 * sweep[4.0]["kl"]
-    result = check_beta_sweep(sweep)
+    result = check_beta_sweep(sweep, models, sweep_images)
     assert_fails(result)
     assert "training loss" in result.message
 
 
-def test_a_kl_term_that_does_not_fall_fails(sweep):
-    sweep[0.5], sweep[2.0] = sweep[2.0], sweep[0.5]  # two rows labelled with each other's β
-    assert_fails(check_beta_sweep(sweep))
+def test_numbers_measured_on_other_images_fail(exercises_03, trained_sweep, sweep_images):
+    """The sweep measured on the training images (or another subset), checked against the test images."""
+    sweep, models = trained_sweep
+    other = (np.random.default_rng(6).random(sweep_images.shape) < np.linspace(0.1, 0.6, 24)).astype("float32")
+    result = check_beta_sweep(sweep_of(models, other, exercises_03["vae_nats"]), models, sweep_images)
+    assert_fails(result)
+    assert "measures" in result.message
 
 
-def test_a_sweep_on_one_side_of_one_fails(sweep):
-    assert_fails(check_beta_sweep({beta: row for beta, row in sweep.items() if beta >= 1}))
+def test_a_kl_term_that_rises_with_beta_fails(exercises_03, sweep_images):
+    rising = dict(zip(SWEEP_KL, sorted(SWEEP_KL.values())))
+    models = {beta: stand_in_vae(exercises_03["VAE"], sweep_images, beta, kl, SWEEP_WORSE[beta], seed=index)
+              for index, (beta, kl) in enumerate(rising.items())}
+    result = check_beta_sweep(sweep_of(models, sweep_images, exercises_03["vae_nats"]), models, sweep_images)
+    assert_fails(result)
+    assert "does not fall" in result.message
 
 
-def test_a_sweep_with_missing_terms_fails(sweep):
+def test_a_sweep_without_both_ends_or_terms_fails(trained_sweep, sweep_images):
+    sweep, models = trained_sweep
+    assert_fails(check_beta_sweep({beta: row for beta, row in sweep.items() if beta >= 1}, models, sweep_images))
+    assert_fails(check_beta_sweep({beta: row for beta, row in sweep.items() if beta < 4}, models, sweep_images))
     del sweep[1.0]["kl"]
-    assert_fails(check_beta_sweep(sweep))
+    assert_fails(check_beta_sweep(sweep, models, sweep_images))
+
+
+def test_models_that_are_not_vaes_give_a_message(trained_sweep, sweep_images):
+    sweep, models = trained_sweep
+    assert_fails(check_beta_sweep(sweep, sweep, sweep_images))  # the numbers where the models belong
+    assert_fails(check_beta_sweep(sweep, models, sweep_images[:, :10]))  # images the encoder cannot take
 
 
 # ---------------------------------------------------------------- check_parameter_count

@@ -8,6 +8,8 @@ not a traceback. Each topic's checks live in a module of their own: `autoencoder
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,11 +39,27 @@ def failed(problem: str, hint: str) -> CheckResult:
     return CheckResult(False, f"{problem} Hint: {hint}")
 
 
+PREAMBLES = ("Exception encountered", "Graph execution error", "Detected at node", "Arguments received", "•", "File ",
+             "Traceback")
+
+
+def _reason(error: Exception) -> str:
+    """The line of an error message that says what went wrong, without a backend's preamble and trace (≤ 300 chars)."""
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", str(error)).splitlines() if line.strip()]
+    reasons = [line for line in lines if not line.startswith(PREAMBLES)]
+    if any(line.startswith("Detected at node") for line in lines):  # TensorFlow's: the reason comes after the trace
+        reasons = [line for line in reasons if re.search(r"[Ii]ncompatible|[Mm]ust|[Ee]xpected|[Ii]nvalid", line)] \
+            or reasons[-1:]
+    reason = reasons[0] if reasons else (lines[0] if lines else "")
+    reason = reason.rstrip(".")
+    return reason if len(reason) <= 300 else reason[:297] + "..."
+
+
 def attempt(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, CheckResult | None]:
     """Call the student's function; on an exception return a failing verdict instead of raising."""
     try:
         return function(*args, **kwargs), None
     except Exception as error:  # any fault in the student's code becomes feedback, not a traceback
         name = getattr(function, "__name__", "your function")
-        return None, failed(f"calling {name} raised {type(error).__name__}: {error}.",
+        return None, failed(f"calling {name} raised {type(error).__name__}: {_reason(error)}.",
                             "run it on a small example first and compare the shapes you get with the ones expected.")

@@ -72,6 +72,73 @@ def check_beats_filters(clean: np.ndarray, noisy: np.ndarray, denoised: np.ndarr
     return passed("the denoised images beat the Gaussian blur and the median filter, each at its best width, in PSNR.")
 
 
+LOW_NOISE, HIGH_NOISE = 0.1, 0.8  # exercise 1: the ends of the chapter's noise levels, the second outside 0.1-0.7
+
+
+def _psnr_at(model: Any, clean: np.ndarray, noise_factor: float) -> float:
+    """The model's PSNR on the clean images corrupted with the chapter's noise at one level (a fixed draw)."""
+    noisy = _chapter()["add_noise"](clean, noise_factor, np.random.default_rng(0))
+    denoised = np.asarray(model.predict(noisy, batch_size=500, verbose=0), dtype="float64").reshape(clean.shape)
+    if not np.isfinite(denoised).all():
+        raise ValueError("the model outputs NaN or infinite values")
+    return float(_chapter()["psnr"](denoised, clean))
+
+
+def check_flatter_psnr_curve(range_model: Any, fixed_model: Any, clean: np.ndarray) -> CheckResult:
+    """Exercise 1: against a model trained at one noise factor, is the range-trained model's PSNR curve flatter?
+
+    Both models denoise the same draws of the chapter's noise at factors 0.1 and 0.8. The range model must beat
+    the better filter at both, lose less from 0.1 to 0.8 than the fixed-noise model, lead it at 0.8 and stay
+    close to it at 0.1 (its range includes low noise).
+    """
+    try:
+        clean = np.asarray(clean, dtype="float32")
+    except (TypeError, ValueError) as error:
+        return failed(f"the clean images cannot be read as an array ({error}).",
+                      "pass the clean test digits, shaped (count, 28, 28, 1).")
+    if clean.ndim != 4 or len(clean) < 100:
+        return failed(f"the clean images have shape {clean.shape}; expected at least 100 of them, shaped "
+                      "(count, height, width, channels).", "pass the clean test digits, e.g. x_test[:500].")
+    scores = {}
+    for name, model in (("your range model", range_model), ("the fixed-noise model", fixed_model)):
+        for level in (LOW_NOISE, HIGH_NOISE):
+            scores[name, level], problem = attempt(_psnr_at, model, clean, level)
+            if problem is not None:
+                return failed(f"could not run {name} on noisy images: {problem.message.split(' Hint:')[0]}",
+                              "pass two trained Keras denoisers (the range model first) and the clean test images.")
+    filters = {}
+    for level in (LOW_NOISE, HIGH_NOISE):
+        noisy = _chapter()["add_noise"](clean, level, np.random.default_rng(0))
+        filters[level] = max(best for best, _ in _best_filters(noisy, clean).values())
+    for name in ("your range model", "the fixed-noise model"):
+        if scores[name, LOW_NOISE] <= filters[LOW_NOISE]:
+            return failed(f"at noise factor {LOW_NOISE} {name} scores {scores[name, LOW_NOISE]:.1f} dB PSNR, no better "
+                          f"than the best filter ({filters[LOW_NOISE]:.1f} dB): it has not learnt to denoise.",
+                          "train the model first; for the reference, the chapter's denoiser trained at 0.4 or "
+                          "your fine-tuned copy of it.")
+    if scores["your range model", HIGH_NOISE] <= filters[HIGH_NOISE]:
+        return failed(f"at noise factor {HIGH_NOISE} your range model scores {scores['your range model', HIGH_NOISE]:.1f} "
+                      f"dB PSNR, no better than the best filter ({filters[HIGH_NOISE]:.1f} dB), although it should "
+                      "have seen noise almost that strong.",
+                      "draw a new noise factor for every image, uniformly between 0.1 and 0.7, not one for all.")
+    drop = {name: scores[name, LOW_NOISE] - scores[name, HIGH_NOISE] for name in ("your range model",
+                                                                                     "the fixed-noise model")}
+    lead_high = scores["your range model", HIGH_NOISE] - scores["the fixed-noise model", HIGH_NOISE]
+    lead_low = scores["your range model", LOW_NOISE] - scores["the fixed-noise model", LOW_NOISE]
+    if drop["your range model"] > drop["the fixed-noise model"] - 1.0 or lead_high < 0.5:
+        return failed(f"from noise factor {LOW_NOISE} to {HIGH_NOISE} your model loses {drop['your range model']:.1f} "
+                      f"dB, the fixed-noise model {drop['the fixed-noise model']:.1f} dB; at {HIGH_NOISE} yours leads "
+                      f"by {lead_high:+.1f} dB. A model trained on a range of noise should lose at least 1 dB less.",
+                      "draw a new noise factor for every image (shape (count, 1, 1, 1)), uniformly between 0.1 and "
+                      "0.7, and train on those noisy images; is the model you pass the one you trained?")
+    if lead_low < -1.0:
+        return failed(f"at noise factor {LOW_NOISE} your model is {-lead_low:.1f} dB behind the fixed-noise model: a "
+                      "model that saw the whole range 0.1 to 0.7 should stay within about a decibel there.",
+                      "draw each image's factor over the whole range 0.1 to 0.7, not only from its high end.")
+    return passed(f"flatter: from noise factor {LOW_NOISE} to {HIGH_NOISE} your model loses at least 1 dB less than "
+                  "the fixed-noise model, leads it at the high end, stays close at the low end, and beats the filters.")
+
+
 def check_noise_factor_sampler(sampler: Callable) -> CheckResult:
     """Does sampler(count, low, high, rng) draw count noise factors uniformly between low and high from rng?"""
     for count, low, high in ((20_000, 0.1, 0.7), (5_000, 0.0, 0.25)):

@@ -48,16 +48,26 @@ def check_constant_code_units(model: Any, faces: np.ndarray, count: int) -> Chec
     _, problem = _code_layer(model)
     if problem is not None:
         return problem
-    codes, problem = attempt(_codes, model, np.asarray(faces))
+    faces = np.asarray(faces, dtype="float32")
+    codes, problem = attempt(_codes, model, faces)
     if problem is not None:
         return problem
     if codes.min() < -1e-6:
         return failed(f"the code takes negative values (down to {codes.min():.3g}), so it has no ReLU.",
                       "give the code layer activation=\"relu\", e.g. by cloning the deep model with "
                       "keras.models.clone_model and a clone_function that changes that layer's config.")
-    spread = _chapter()["code_spread"](model, np.asarray(faces))
+    reconstructions, problem = attempt(lambda: np.asarray(model.predict(faces, verbose=0)).reshape(faces.shape))
+    if problem is not None:
+        return problem
+    mse = float(np.mean((reconstructions - faces) ** 2))
+    mean_face = float(np.mean((faces - faces.mean(axis=0)) ** 2))
+    if not mse < 0.9 * mean_face:
+        return failed(f"the model's error on these faces ({mse:.4f} per pixel) is no better than the mean face's "
+                      f"({mean_face:.4f}): it has not been trained, and an untrained code says nothing about training.",
+                      "train the model with fit (the exercise's epochs, or a few for a quick look) before counting.")
+    spread = _chapter()["code_spread"](model, faces)
     recount = int(np.sum(spread < CONSTANT_BELOW))
-    if not isinstance(count, (int, float, np.integer, np.floating)) or count != recount:
+    if isinstance(count, bool) or not isinstance(count, (int, float, np.integer, np.floating)) or count != recount:
         return failed(f"you counted {count} constant code units; code_spread finds {recount} of {spread.size} "
                       f"with a standard deviation below {CONSTANT_BELOW} over these {len(faces)} faces.",
                       f"count the units whose spread is below {CONSTANT_BELOW}: "
@@ -166,11 +176,14 @@ def check_tied_decoder(model: Any, faces: np.ndarray) -> CheckResult:
 def check_identity_accuracy(predicted_person: Any, accuracy: float, person_test: np.ndarray) -> CheckResult:
     """`accuracy` is the share of `predicted_person` that match the test faces' persons, well above chance."""
     predicted, truth = np.asarray(predicted_person).ravel(), np.asarray(person_test).ravel()
+    if not isinstance(accuracy, (int, float, np.integer, np.floating)) or isinstance(accuracy, bool):
+        return failed(f"the accuracy {accuracy!r} is not a number.",
+                      "give it as a fraction, e.g. float(np.mean(predictions == person_test)).")
     if predicted.shape != truth.shape:
         return failed(f"you have {predicted.size} predictions for {truth.size} test faces.",
                       "predict the person of every test face: classifier.predict(test_features).")
     recomputed = float(np.mean(predicted == truth))
-    if not np.isscalar(accuracy) or not np.isfinite(accuracy) or not 0 <= accuracy <= 1:
+    if not np.isfinite(accuracy) or not 0 <= accuracy <= 1:
         return failed(f"the accuracy {accuracy!r} is not a fraction between 0 and 1.",
                       "give it as a fraction, e.g. np.mean(predictions == person_test).")
     if abs(accuracy - recomputed) > ROUNDING:

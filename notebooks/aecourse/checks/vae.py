@@ -2,14 +2,15 @@
 and 07 (measuring VAEs).
 
 Every check measures: a KL function against a Monte-Carlo estimate, an error estimate against the spread
-of the student's own numbers, a loss against the terms it is made of, a parameter count against Keras's
-count, an encoder against the shapes it produces. None compares with a number that only one trained
-model would hit.
+of the student's own numbers, a loss against the terms it is made of, a β sweep against the models it
+reports on, a parameter count against Keras's count, an encoder against the shapes it produces. None
+compares with a number that only one trained model would hit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -176,34 +177,114 @@ def check_mean_convention_loss(vae_class: type) -> CheckResult:
                   "return ops.mean(keras.losses.binary_crossentropy(x, y_pred['reconstruction']) + self.beta * kl).")
 
 
-def check_beta_sweep(sweep: Mapping[float, Mapping[str, float]]) -> CheckResult:
-    """Check a β sweep {β: {'neg_elbo', 'reconstruction', 'kl'}}: −ELBO = reconstruction + KL, and KL falls with β."""
+@lru_cache(maxsize=1)
+def _chapter_03() -> dict[str, Any]:
+    """Notebook 03's definitions (vae_nats), read once."""
+    from ..definitions import definitions_from  # runs the chapter's cells: only when a check needs them
+    return definitions_from("03_variational_autoencoder.ipynb")
+
+
+def _training_steps(model: Any) -> int:
+    """How many steps the model's optimizer has taken: 0 for a model never compiled or never fitted."""
+    try:
+        return int(_as_numpy(model.optimizer.iterations))
+    except Exception:  # no optimizer (never compiled), or not a Keras model at all
+        return 0
+
+
+def _measured_terms(model: Any, images: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Mean −ELBO, reconstruction and KL of the model on the images (the chapter's vae_nats), each with a
+    tolerance: five Monte-Carlo errors of the mean (from a second posterior sample), plus rounding."""
+    vae_nats = _chapter_03()["vae_nats"]
+    first = vae_nats(model.encoder, model.decoder, images)
+    second = vae_nats(model.encoder, model.decoder, images, seed=1)
+    terms = {}
+    for term in ("neg_elbo", "reconstruction", "kl"):
+        values, again = _as_numpy(first[term]), _as_numpy(second[term])
+        monte_carlo = float(np.std(again - values) / np.sqrt(2 * len(values)))
+        terms[term] = (float(values.mean()), 5 * monte_carlo + 1e-3 * (1 + abs(float(values.mean()))))
+    return terms
+
+
+def check_beta_sweep(sweep: Mapping[float, Mapping[str, float]], models: Mapping[float, Any],
+                     images: np.ndarray) -> CheckResult:
+    """Check a β sweep {β: {'neg_elbo', 'reconstruction', 'kl'}} against the models {β: VAE} it reports on: each model
+    trained with its β, all alike; the numbers measured on the images; KL falling and reconstruction rising with β."""
     try:
         rows = {float(beta): {key: float(np.mean(_as_numpy(row[key]))) for key in ("neg_elbo", "reconstruction", "kl")}
                 for beta, row in sweep.items()}
+        models = {float(beta): model for beta, model in models.items()}
+        images = np.asarray(images, dtype="float32")
     except Exception as error:  # a missing key or a value that is not a number
         return failed(f"could not read the sweep ({type(error).__name__}: {error}).",
-                      "pass a dict {beta: {'neg_elbo': ..., 'reconstruction': ..., 'kl': ...}} of test means.")
+                      "pass a dict {beta: {'neg_elbo': ..., 'reconstruction': ..., 'kl': ...}} of test means, a dict "
+                      "{beta: trained VAE}, and the test images they were measured on.")
     betas = sorted(rows)
-    if len(betas) < 3 or betas[0] >= 1 or betas[-1] <= 1:
-        return failed(f"the sweep has β = {betas}; it needs at least three values, some below 1 and some above.",
+    if len(betas) < 3 or betas[0] > 0.5 or betas[-1] < 4:
+        return failed(f"the sweep has β = {betas}; it needs at least three values, from 0.5 or less to 4 or more.",
                       "include β = 0.5, 1, 2 and 4.")
+    if sorted(models) != betas:
+        return failed(f"the sweep reports β = {betas}, but the models are for β = {sorted(models)}.",
+                      "pass one trained model per row of the sweep, keyed by the same β.")
+    for beta in betas:
+        trained_with = getattr(models[beta], "beta", None)
+        if trained_with is None or not hasattr(models[beta], "encoder"):
+            return failed(f"the row β = {beta:g} of the models holds a {type(models[beta]).__name__}, not a VAE.",
+                          "pass the trained models themselves, {beta: VAE(encoder, decoder, beta=beta)}, fitted.")
+        if not isinstance(trained_with, (int, float, np.integer, np.floating)) or abs(float(trained_with) - beta) > 1e-9:
+            return failed(f"the model in the row β = {beta:g} was trained with β = {trained_with}.",
+                          "build each model with its own β, VAE(encoder, decoder, beta=beta), and key the row by it.")
+    encoders = [id(getattr(models[beta], "encoder", None)) for beta in betas]
+    if len(set(encoders)) < len(betas):
+        return failed("some rows share one encoder: each β went on training the same weights.",
+                      "build a fresh encoder and decoder for every β, from the same seeded initial weights.")
+    steps = {beta: _training_steps(models[beta]) for beta in betas}
+    if min(steps.values()) == 0:
+        untrained = [beta for beta in betas if steps[beta] == 0]
+        return failed(f"the models for β = {untrained} have taken no training step (a fresh or only loaded model).",
+                      "train every model of the sweep with the same short settings; the chapter's shipped weights, "
+                      "trained far longer, cannot be compared with them.")
+    if len(set(steps.values())) > 1:
+        return failed("the models were not trained alike: " + ", ".join(f"{steps[beta]} steps for β = {beta:g}"
+                                                                        for beta in betas) + ".",
+                      "train every β with the same data, epochs and batch size, so that β is the only difference.")
     for beta in betas:
         row = rows[beta]
-        total = row["reconstruction"] + row["kl"]
-        if not np.isclose(row["neg_elbo"], total, rtol=1e-4, atol=1e-3):
+        if not np.isclose(row["neg_elbo"], row["reconstruction"] + row["kl"], rtol=1e-4, atol=1e-3):
             if np.isclose(row["neg_elbo"], row["reconstruction"] + beta * row["kl"], rtol=1e-4, atol=1e-3):
                 return failed(f"for β = {beta:g} the −ELBO given is reconstruction + β·KL, the training loss.",
                               "the −ELBO counts the KL term once, whatever β the model was trained with.")
             return failed(f"for β = {beta:g}: −ELBO {row['neg_elbo']:.2f} is not reconstruction "
                           f"{row['reconstruction']:.2f} + KL {row['kl']:.2f}.",
                           "report the means of vae_nats's 'neg_elbo', 'reconstruction' and 'kl' on the same images.")
-    for lower, higher in zip(betas, betas[1:]):
-        if rows[higher]["kl"] >= rows[lower]["kl"]:
-            return failed(f"the KL term does not fall from β = {lower:g} ({rows[lower]['kl']:.2f} nats) to "
-                          f"β = {higher:g} ({rows[higher]['kl']:.2f}).",
-                          "train each model with its own β (VAE(..., beta=beta)) and check the labels of the rows.")
-    return passed("for every β the −ELBO is reconstruction + KL, and the KL term falls as β grows.")
+    measured = {}
+    for beta in betas:
+        terms, problem = attempt(_measured_terms, models[beta], images)
+        if problem is not None:
+            return failed(f"could not measure the model for β = {beta:g} on the images: "
+                          f"{problem.message.split(' Hint:')[0]}",
+                          "pass the chapter's VAE objects and the flattened test images they were measured on.")
+        measured[beta] = terms
+        for term, (value, tolerance) in terms.items():
+            if abs(rows[beta][term] - value) > tolerance:
+                return failed(f"for β = {beta:g} you report {term} {rows[beta][term]:.2f}, but the model measures "
+                              f"{value:.2f} on these images.",
+                              "report the means of vae_nats(model.encoder, model.decoder, images) on the test images "
+                              "you pass here, not on the training images or from the training history.")
+    kl = {beta: measured[beta]["kl"][0] for beta in betas}
+    for low in betas:
+        for high in (beta for beta in betas if beta >= 4 * low):
+            if not kl[high] < kl[low]:
+                return failed(f"the KL term does not fall from β = {low:g} ({kl[low]:.2f} nats) to β = {high:g} "
+                              f"({kl[high]:.2f}), four times heavier.",
+                              "train each model with its own β (VAE(..., beta=beta)) and check the labels of the rows.")
+    reconstruction = {beta: measured[beta]["reconstruction"][0] for beta in (betas[0], betas[-1])}
+    if not reconstruction[betas[-1]] > reconstruction[betas[0]]:
+        return failed(f"the reconstruction term does not rise from β = {betas[0]:g} ({reconstruction[betas[0]]:.1f} "
+                      f"nats) to β = {betas[-1]:g} ({reconstruction[betas[-1]]:.1f}).",
+                      "train every β alike, long enough that β shapes the models (the exercise's short settings do).")
+    return passed("each model was trained with its β, all alike; your numbers are what they measure on these images "
+                  "(−ELBO = reconstruction + KL); the KL term falls and the reconstruction rises with β.")
 
 
 def _parameter_free(layer) -> bool:
