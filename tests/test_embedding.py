@@ -63,3 +63,54 @@ def test_a_change_in_the_sixth_decimal_of_one_number_moves_the_picture():
     nudged[0, 0] += np.float32(1e-6)
     moved = np.abs(tsne_2d(nudged, max_iter=500) - first).max()
     assert moved > 0.1 * np.abs(first).max(), f"the layout moved by only {moved:.3g}"
+
+
+CODES_PROBE = """
+import hashlib, numpy as np
+import aecourse, keras
+from keras import layers
+from aecourse.embedding import predict_exactly
+rng = np.random.default_rng(0)
+inputs = keras.Input((784,))
+model = keras.Model(inputs, layers.Dense(32)(layers.Dense(256, activation="relu")(inputs)))
+model.set_weights([rng.normal(0, 0.05, w.shape).astype("float32") for w in model.get_weights()])
+pixels = rng.random((500, 784), dtype=np.float32)
+print(hashlib.sha256(np.asarray(model.predict(pixels, verbose=0)).tobytes()).hexdigest(),
+      hashlib.sha256(predict_exactly(model, pixels).tobytes()).hexdigest())
+"""
+
+
+def test_exact_codes_are_the_float32_codes_to_their_last_bits():
+    import keras
+    from keras import layers
+
+    from aecourse.embedding import predict_exactly
+
+    rng = np.random.default_rng(1)
+    inputs = keras.Input((64,))
+    model = keras.Model(inputs, layers.Dense(8)(layers.Dense(32, activation="relu")(inputs)))
+    pixels = rng.random((100, 64), dtype=np.float32)
+    exact = predict_exactly(model, pixels)
+    assert exact.dtype == np.float32 and exact.shape == (100, 8)
+    assert np.allclose(exact, np.asarray(model.predict(pixels, verbose=0)), rtol=1e-5, atol=1e-6)
+    assert model.dtype_policy.name == "float32"  # the model itself is left as it was
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",
+                    reason="oneDNN's choice of kernels is TensorFlow's")
+def test_exact_codes_are_the_same_whatever_kernels_onednn_picks():
+    """float32 codes change with the instruction set oneDNN uses (as between an AVX2 and an AVX-512 CPU);
+    predict_exactly's do not."""
+    flags = cpu_flags() or set()
+    if "avx2" not in flags:
+        pytest.skip("this CPU lacks AVX2: oneDNN has only one kind of kernel to pick")
+    runs = set()
+    for isa in ("AVX2", "AVX"):
+        environment = dict(os.environ, ONEDNN_MAX_CPU_ISA=isa, PYTHONPATH=str(NOTEBOOKS_DIR))
+        run = subprocess.run([sys.executable, "-c", CODES_PROBE], capture_output=True, text=True,
+                             env=environment, check=True)
+        runs.add(tuple(run.stdout.split()))
+    float32_digests, exact_digests = zip(*runs)
+    assert len(set(float32_digests)) == 2, "the probe should show float32 codes changing with the kernels"
+    assert len(set(exact_digests)) == 1, "predict_exactly's codes changed with oneDNN's kernels"

@@ -2,7 +2,8 @@
 
 Another CPU is simulated on this one. OpenBLAS picks a kernel for the CPU it finds (OPENBLAS_CORETYPE
 overrides the choice), and NumPy picks code paths for the instruction sets it finds
-(NPY_DISABLE_CPU_FEATURES switches off the ones the simulated CPU lacks). The kernels:
+(NPY_DISABLE_CPU_FEATURES switches off the ones the simulated CPU lacks), and so does oneDNN, under
+TensorFlow's matrix products (ONEDNN_MAX_CPU_ISA caps its choice). The kernels:
 
 - SkylakeX: AVX-512 (Intel servers since 2017, AMD Zen 4 and later);
 - Haswell: AVX2 and FMA (most laptops since 2013; OpenBLAS's Zen kernel for AMD Zen 1–3 is this one);
@@ -33,6 +34,9 @@ KERNELS = {
     "Haswell": ({"avx2", "fma"}, ("X86_V4", "AVX512_ICL", "AVX512_SPR")),
     "Sandybridge": ({"avx"}, ("X86_V3", "X86_V4", "AVX512_ICL", "AVX512_SPR")),
 }
+# TensorFlow's matrix products go through oneDNN, which picks its own kernels for the CPU: the widest
+# instruction set it may use on a CPU of each kind (its variable ONEDNN_MAX_CPU_ISA).
+ONEDNN_ISA = {"SkylakeX": "AVX512_CORE", "Haswell": "AVX2", "Sandybridge": "AVX"}
 RUNS = [("Haswell", 1), ("Sandybridge", 2)]  # (kernel, threads)
 
 
@@ -84,6 +88,7 @@ def test_outputs_and_figures_are_the_same_on_another_cpu(path, kernel, threads, 
         pytest.skip(f"this CPU lacks {', '.join(sorted(needed - flags))}: OpenBLAS's {kernel} kernel cannot run here")
     monkeypatch.setenv("OPENBLAS_CORETYPE", kernel)  # the kernel inherits these
     monkeypatch.setenv("NPY_DISABLE_CPU_FEATURES", " ".join(t for t in lacking if t in __cpu_dispatch__))
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", ONEDNN_ISA[kernel])
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         monkeypatch.setenv(variable, str(threads))
     monkeypatch.setenv("AECOURSE_FIGURES", str(tmp_path))

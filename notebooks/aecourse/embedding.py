@@ -5,9 +5,16 @@ into a visibly different picture. Three things put such differences in: distance
 (whose kernel, chosen per CPU, rounds differently), the PCA that places the starting points (also BLAS), and
 OpenMP threads adding forces in another order. tsne_2d() removes all three and is otherwise scikit-learn's
 TSNE with its usual settings.
+
+A network's codes carry such differences too: a float32 forward pass adds its products in an order set by the
+CPU's vector width (oneDNN picks AVX2 or AVX-512 kernels at run time), so two CPUs give codes that differ in
+their last bits, and t-SNE makes them a different picture. predict_exactly() computes the codes in float64,
+where those differences are 10^9 times smaller than float32's rounding step, and rounds them to float32.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 from scipy.spatial.distance import pdist, squareform
@@ -33,6 +40,32 @@ def pca_start(points: np.ndarray, n_components: int = 2) -> np.ndarray:
     start = PCA(n_components=n_components, svd_solver="full").fit_transform(flat)
     start = np.round(start / start[:, 0].std(), START_DECIMALS)
     return (start * START_SPREAD).astype(np.float32)
+
+
+def predict_exactly(model, inputs: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """model's outputs for inputs, computed in float64 and rounded to float32: the same bits on every CPU.
+
+    On TensorFlow and JAX. Keras's PyTorch backend (3.15) multiplies float64 matrices in float32, so there
+    the outputs are float32's, as exact as predict()'s.
+    """
+    import keras  # imported here: the helper package stays light to import
+
+    def in_float64(layer):
+        config = layer.get_config()
+        config["dtype"] = "float64"
+        return layer.__class__.from_config(config)
+
+    # JAX computes in float32 whatever the layers ask, unless told otherwise
+    if keras.backend.backend() == "jax":
+        import jax
+        in_64_bits = jax.enable_x64(True)
+    else:
+        in_64_bits = contextlib.nullcontext()
+    with in_64_bits:
+        twin = keras.models.clone_model(model, clone_function=in_float64)
+        twin.set_weights(model.get_weights())
+        outputs = twin.predict(np.asarray(inputs, dtype=np.float64), batch_size=batch_size, verbose=0)
+    return np.asarray(outputs).astype(np.float32)
 
 
 def tsne_2d(points: np.ndarray, *, perplexity: float = 30.0, max_iter: int = 1000) -> np.ndarray:
