@@ -122,3 +122,26 @@ def test_execute_keeps_a_committed_picture_only_when_the_same_to_the_eye(points)
     assert visible.cells[0].outputs[0].data != committed.cells[0].outputs[0].data
     edited = keep_unchanged_pictures(_notebook(rerendered, source="plot(again=True)"), committed)
     assert edited.cells[0].outputs[0].data != committed.cells[0].outputs[0].data  # another cell: fresh output
+
+
+def _with_output_widget(png: bytes) -> nbformat.NotebookNode:
+    """A notebook whose Output widget (an interactive plot's) stored a figure in the widget state."""
+    notebook = _notebook(png)
+    output = {"output_type": "display_data", "metadata": {},
+              "data": {"image/png": base64.b64encode(png).decode(), "text/plain": "<Figure>"}}
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {"output-1": {"model_name": "OutputModel", "state": {"outputs": [output]}}}}}
+    return notebook
+
+
+def _widget_png(notebook: nbformat.NotebookNode) -> str:
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    return state["output-1"]["state"]["outputs"][0]["data"]["image/png"]
+
+
+def test_execute_keeps_a_widgets_committed_picture_only_when_the_same_to_the_eye(points):
+    committed = _with_output_widget(_png(points))
+    invisible = keep_unchanged_pictures(_with_output_widget(_one_level_off(_png(points))), committed)
+    assert _widget_png(invisible) == _widget_png(committed)
+    visible = keep_unchanged_pictures(_with_output_widget(_png(points, title="new")), committed)
+    assert _widget_png(visible) != _widget_png(committed)

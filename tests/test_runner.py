@@ -142,3 +142,34 @@ def test_not_slow_leaves_out_every_notebook_cell():
                                cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert "deselected" in completed.stdout, completed.stdout + completed.stderr
     assert ".ipynb::" not in completed.stdout, completed.stdout
+
+
+def _widget_notebook(ids: list[str], state_order: list[int]) -> "nbformat.NotebookNode":
+    """A notebook showing one box (ids[0]) whose children are a slider (ids[1]) and an unnamed manager
+    (ids[2], which nothing names, like ipycanvas's canvas manager); the state lists them in state_order."""
+    import nbformat
+
+    box, slider, manager = ids
+    models = {box: {"model_name": "VBoxModel", "state": {"children": [f"IPY_MODEL_{slider}"]}},
+              slider: {"model_name": "FloatSliderModel", "state": {"value": 1.0}},
+              manager: {"model_name": "CanvasManagerModel", "state": {}}}
+    cell = nbformat.v4.new_code_cell("interact(f)", id="explorer")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": box, "version_major": 2, "version_minor": 0}})]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    notebook.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {ids[k]: models[ids[k]] for k in state_order}, "version_major": 2, "version_minor": 0}}
+    return notebook
+
+
+def test_widget_ids_are_renamed_the_same_whatever_ids_and_order_a_run_gave():
+    import json
+    import uuid
+
+    from aecourse.commands.runner import stable_widget_ids
+
+    runs = []
+    for seed, order in ((1, [0, 1, 2]), (2, [2, 1, 0]), (3, [1, 2, 0])):
+        ids = [uuid.UUID(int=seed * 1000 + k * 7919 + 12345).hex for k in range(3)]
+        runs.append(json.dumps(stable_widget_ids(_widget_notebook(ids, order), "probe"), sort_keys=True))
+    assert runs[0] == runs[1] == runs[2]

@@ -145,12 +145,42 @@ def stable_widget_ids(notebook: nbformat.NotebookNode, label: str) -> nbformat.N
     state = notebook.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
     if not state:
         return notebook
-    text = json.dumps(notebook)
-    ordered = sorted(state, key=text.index)  # each id's first mention: the cell output that shows it
     renamed = {old: uuid.uuid5(uuid.NAMESPACE_URL, f"aecourse/{label}/widget/{number}").hex
-               for number, old in enumerate(ordered)}
-    text = re.sub(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", lambda match: renamed.get(match.group(), match.group()), text)
+               for number, old in enumerate(_widgets_in_order(notebook.cells, state))}
+    text = WIDGET_ID.sub(lambda match: renamed.get(match.group(), match.group()), json.dumps(notebook))
     return nbformat.from_dict(json.loads(text))
+
+
+WIDGET_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _widgets_in_order(cells: list, state: dict) -> list[str]:
+    """The widget ids in an order that does not depend on the ids themselves.
+
+    First those that the cell outputs show, in order; then, breadth first, those that each one names (its
+    children, layout, style); last any that nothing names, by their content.
+    """
+    ordered: list[str] = []
+
+    def named_in(thing) -> None:
+        for match in WIDGET_ID.finditer(json.dumps(thing, sort_keys=True)):
+            if match.group() in state and match.group() not in ordered:
+                ordered.append(match.group())
+
+    def follow_from(start: int) -> None:
+        position = start
+        while position < len(ordered):
+            named_in(state[ordered[position]])
+            position += 1
+
+    named_in(cells)
+    follow_from(0)
+    for widget in sorted(set(state) - set(ordered), key=lambda widget: WIDGET_ID.sub("", json.dumps(
+            state[widget], sort_keys=True))):
+        if widget not in ordered:
+            ordered.append(widget)
+            follow_from(len(ordered) - 1)
+    return ordered
 
 
 def execute(path: Path, train: bool | Collection[str] = False, timeout: int | None = None,
@@ -197,18 +227,31 @@ def keep_unchanged_pictures(executed: nbformat.NotebookNode,
                             committed: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The executed notebook with every PNG output that is the same to the eye as the committed one put back.
 
-    Outputs are paired by cell id (and an unchanged source) and by position within the cell.
+    Outputs are paired by cell id (and an unchanged source) and by position within the cell; the outputs
+    of Output widgets, by widget id.
     """
     committed_cells = {cell.get("id"): cell for cell in committed.cells if cell.cell_type == "code"}
     for cell in executed.cells:
         before = committed_cells.get(cell.get("id"))
         if cell.cell_type != "code" or before is None or before.source != cell.source:
             continue
-        for output, old_output in zip(cell.get("outputs", []), before.get("outputs", [])):
-            new_png, old_png = (part.get("data", {}).get("image/png") for part in (output, old_output))
-            if new_png and old_png and same_to_the_eye(base64.b64decode(old_png), base64.b64decode(new_png)):
-                output.data["image/png"] = old_png
+        _keep_same_pngs(cell.get("outputs", []), before.get("outputs", []))
+    # An Output widget stores its figure in the notebook's widget state, paired here by the widget's id
+    widget_states = [notebook.get("metadata", {}).get("widgets", {})
+                     .get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+                     for notebook in (executed, committed)]
+    for model_id, model in widget_states[0].items():
+        old_model = widget_states[1].get(model_id, {})
+        _keep_same_pngs(model.get("state", {}).get("outputs", []), old_model.get("state", {}).get("outputs", []))
     return executed
+
+
+def _keep_same_pngs(outputs: list, old_outputs: list) -> None:
+    """Put back each old PNG of old_outputs whose new one, at the same position, is the same to the eye."""
+    for output, old_output in zip(outputs, old_outputs):
+        new_png, old_png = (part.get("data", {}).get("image/png") for part in (output, old_output))
+        if new_png and old_png and same_to_the_eye(base64.b64decode(old_png), base64.b64decode(new_png)):
+            output["data"]["image/png"] = old_png
 
 
 def refresh_outputs(path: Path, timeout: int = 600) -> None:
