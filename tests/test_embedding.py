@@ -114,3 +114,26 @@ def test_exact_codes_are_the_same_whatever_kernels_onednn_picks():
     float32_digests, exact_digests = zip(*runs)
     assert len(set(float32_digests)) == 2, "the probe should show float32 codes changing with the kernels"
     assert len(set(exact_digests)) == 1, "predict_exactly's codes changed with oneDNN's kernels"
+
+
+def _faces_with_mirrors(seed: int) -> np.ndarray:
+    """Random 8×8 'faces' followed by their left-right mirror images, as chapter 05's training set is built."""
+    faces = np.random.default_rng(seed).random((60, 8, 8))
+    return np.concatenate([faces, faces[:, :, ::-1]]).reshape(120, 64)
+
+
+def test_pca_panels_point_the_same_way_when_rounding_could_tip_scikit_learns_sign():
+    from sklearn.decomposition import PCA
+
+    from aecourse.embedding import pca_2d
+
+    points = _faces_with_mirrors(0)
+    reference = pca_2d(points)
+    assert np.allclose(np.abs(reference), np.abs(PCA(n_components=2, svd_solver="full").fit_transform(points)))
+    signs_by_scikit_learn = set()
+    for nudge in range(1, 9):  # last-bit changes, as another CPU's rounding makes them
+        nudged = points * (1 + nudge * 1e-15)
+        assert np.allclose(pca_2d(nudged), reference, atol=1e-9)
+        component = PCA(n_components=2, svd_solver="full").fit(nudged).components_[1]
+        signs_by_scikit_learn.add(bool(np.sign(component @ np.arange(64)) > 0))
+    assert signs_by_scikit_learn == {True, False}, "the probe should show scikit-learn's sign tipping"

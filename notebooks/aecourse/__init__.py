@@ -19,7 +19,7 @@ logging.getLogger("tensorflow").addFilter(lambda record: record.levelno >= loggi
 
 from .data import DataError, fetch_datasets, load_mnist, load_olivetti, split_by_person
 from .definitions import definitions_from
-from .embedding import predict_exactly, tsne_2d
+from .embedding import pca_2d, predict_exactly, tsne_2d
 from .logs import read_scalars
 from .paths import figures_dir, shipped_figure, weights_dir
 from .plots import (animation, grid_axis, image_grid, image_rows, interpolation_strip, latent_scatter,
@@ -28,8 +28,9 @@ from .results import record_likelihood, record_result, significant
 from .weights import WeightsError, load_pretrained, train_or_load
 
 __all__ = [
-    "DataError", "WeightsError", "animation", "definitions_from", "fetch_datasets", "figures_dir", "grid_axis",
-    "image_grid", "image_rows", "interpolation_strip", "latent_scatter", "load_mnist", "load_olivetti",
-    "load_pretrained", "manifold_canvas", "manifold_grid", "predict_exactly", "read_scalars", "record_likelihood", "record_result",
-    "save_figure", "shipped_figure", "significant", "split_by_person", "train_or_load", "tsne_2d", "weights_dir",
+    "DataError", "WeightsError", "animation", "definitions_from", "fetch_datasets", "figures_dir",
+    "grid_axis", "image_grid", "image_rows", "interpolation_strip", "latent_scatter", "load_mnist",
+    "load_olivetti", "load_pretrained", "manifold_canvas", "manifold_grid", "pca_2d", "predict_exactly",
+    "read_scalars", "record_likelihood", "record_result", "save_figure", "shipped_figure", "significant",
+    "split_by_person", "train_or_load", "tsne_2d", "weights_dir",
 ]

@@ -68,6 +68,23 @@ def predict_exactly(model, inputs: np.ndarray, batch_size: int = 1000) -> np.nda
     return np.asarray(outputs).astype(np.float32)
 
 
+def pca_2d(points: np.ndarray) -> np.ndarray:
+    """The rows of points on their first two principal components, each pointing the same way on every CPU.
+
+    scikit-learn signs a component so that its largest entry is positive. Faces that come with their mirror
+    images have a left-right component whose entries come in pairs equal in size and opposite in sign, so
+    the last bit of rounding picks the sign, and another CPU draws the picture upside down. Here each
+    component is signed to point towards one fixed random direction instead, which no rounding can tip.
+    """
+    from sklearn.decomposition import PCA
+
+    flat = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
+    pca = PCA(n_components=2, svd_solver="full").fit(flat)
+    reference = np.random.default_rng(0).standard_normal(flat.shape[1])
+    pca.components_ *= np.sign(pca.components_ @ reference)[:, None]
+    return pca.transform(flat)
+
+
 def tsne_2d(points: np.ndarray, *, perplexity: float = 30.0, max_iter: int = 1000) -> np.ndarray:
     """A 2-D t-SNE embedding of the rows of points, identical under every BLAS kernel and thread count.
 
