@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -53,6 +55,15 @@ def _reason(error: Exception) -> str:
     reason = reasons[0] if reasons else (lines[0] if lines else "")
     reason = reason.rstrip(".")
     return reason if len(reason) <= 300 else reason[:297] + "..."
+
+
+def as_numpy(values: Any) -> np.ndarray:
+    """A tensor of any Keras backend, or a NumPy array, list or number, as a float64 NumPy array."""
+    if not isinstance(values, (np.ndarray, list, tuple, float, int, np.number)):
+        import keras  # imported only for a tensor: checking NumPy answers needs no backend
+
+        values = keras.ops.convert_to_numpy(values)
+    return np.asarray(values, dtype="float64")
 
 
 def attempt(function: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, CheckResult | None]:

@@ -7,23 +7,15 @@ in closed form, never on a number that only one trained model would give.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
-from . import CheckResult, attempt, failed, passed
+from . import CheckResult, as_numpy, attempt, failed, passed
 
 PERPLEXITY_FORMULA = ("pool every cell of every grid, p_k = count_k / number of cells, perplexity = exp(−Σ p_k ln p_k) "
                       "over the codes with p_k > 0")
 BITS_FORMULA = ("log-softmax over the codes (the last axis) with the largest logit subtracted first, take each cell's "
                 "own code, sum over the cells of a grid, divide by ln 2")
-
-
-def _as_numpy(values: Any) -> np.ndarray:
-    """A tensor of any Keras backend, or a NumPy array, number or list, as a float64 NumPy array."""
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(values), dtype="float64")
 
 
 def _usage_cases() -> dict[str, tuple[np.ndarray, int, int, float]]:
@@ -48,7 +40,7 @@ def check_code_usage(usage_function: Callable) -> CheckResult:
         if problem is not None:
             return problem
         try:
-            given_used, given_perplexity = (float(_as_numpy(value)) for value in answer)
+            given_used, given_perplexity = (float(as_numpy(value)) for value in answer)
         except Exception as error:  # not a pair of numbers
             return failed(f"for {what} the function returned {answer!r}, not a pair of numbers ({error}).",
                           "return (codes used, perplexity), e.g. `return used, perplexity`.")
@@ -101,7 +93,7 @@ def check_bits_per_image(bits_function: Callable) -> CheckResult:
         if problem is not None:
             return problem
         try:
-            values = _as_numpy(values)
+            values = as_numpy(values)
         except Exception as error:  # whatever the student returned
             return failed(f"the function returned something that is not an array of numbers ({error}).",
                           "return one number of bits per grid.")

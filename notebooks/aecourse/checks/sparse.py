@@ -13,19 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from . import CheckResult, attempt, failed, passed
+from . import CheckResult, as_numpy, attempt, failed, passed
 
 FVU_FORMULA = ("FVU = Σ (x − x̂)² / Σ (x − x̄)², both sums over every image and pixel, x̄ the mean image "
                "(the mean over the images, pixel by pixel)")
-
-
-def _as_numpy(values: Any) -> np.ndarray:
-    """A tensor of any Keras backend, or a NumPy array, list or number, as a float64 NumPy array."""
-    if not isinstance(values, (np.ndarray, list, tuple, float, int, np.number)):
-        import keras
-
-        values = keras.ops.convert_to_numpy(values)
-    return np.asarray(values, dtype="float64")
 
 
 def _scalar(function: Callable, *args: Any, hint: str) -> tuple[float | None, CheckResult | None]:
@@ -35,7 +26,7 @@ def _scalar(function: Callable, *args: Any, hint: str) -> tuple[float | None, Ch
         return None, problem
     name = getattr(function, "__name__", "your function")
     try:
-        array = _as_numpy(values)
+        array = as_numpy(values)
     except Exception as error:  # whatever the student returned
         return None, failed(f"{name} returned something that is not a number ({error}).", "return one number.")
     if array.size != 1:
@@ -159,7 +150,7 @@ def check_refit(refit: Callable) -> CheckResult:
     if problem is not None:
         return problem
     try:
-        value = _as_numpy(value)
+        value = as_numpy(value)
     except Exception as error:
         return failed(f"refit returned something that is not an array ({error}).",
                       "return the refitted codes, an array shaped like codes.")

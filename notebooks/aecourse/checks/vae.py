@@ -15,16 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from . import CheckResult, attempt, failed, passed
+from . import CheckResult, as_numpy, attempt, failed, passed
 
 KL_FORMULA = "KL = ½ Σ_j (μ_j² + σ_j² − log σ_j² − 1), with σ_j² = exp(z_log_var_j), summed over the last axis"
-
-
-def _as_numpy(values: Any) -> np.ndarray:
-    """A tensor of any Keras backend, or a NumPy array or list, as a float64 NumPy array."""
-    import keras
-
-    return np.asarray(keras.ops.convert_to_numpy(values), dtype="float64")
 
 
 def _monte_carlo_kl(mean: np.ndarray, log_var: np.ndarray, rng: np.random.Generator,
@@ -49,7 +42,7 @@ def check_gaussian_kl(kl_function: Callable) -> CheckResult:
     if problem is not None:
         return problem
     try:
-        values = _as_numpy(values)
+        values = as_numpy(values)
     except Exception as error:  # whatever the student returned
         return failed(f"gaussian_kl returned something that is not an array of numbers ({error}).",
                       "return a NumPy array (or tensor) with one KL value per row.")
@@ -78,7 +71,7 @@ def check_gaussian_kl(kl_function: Callable) -> CheckResult:
 def check_monte_carlo_error(neg_elbo_by_seed: np.ndarray, monte_carlo_error: float) -> CheckResult:
     """Check a Monte-Carlo standard error of the mean −ELBO against the spread of the per-image values over seeds."""
     try:
-        values = _as_numpy(neg_elbo_by_seed)
+        values = as_numpy(neg_elbo_by_seed)
         error = float(monte_carlo_error)
     except Exception as problem:  # not numbers at all
         return failed(f"could not read the arguments as numbers ({problem}).",
@@ -153,9 +146,9 @@ def check_mean_convention_loss(vae_class: type) -> CheckResult:
     if problem is not None:
         return problem
     try:
-        loss = float(_as_numpy(loss))
-        reconstruction = _as_numpy(outputs["reconstruction"])
-        z_mean, z_log_var = _as_numpy(outputs["z_mean"]), _as_numpy(outputs["z_log_var"])
+        loss = float(as_numpy(loss))
+        reconstruction = as_numpy(outputs["reconstruction"])
+        z_mean, z_log_var = as_numpy(outputs["z_mean"]), as_numpy(outputs["z_log_var"])
     except Exception as error:  # a loss that is not one number, or outputs not as the chapter's VAE gives them
         return failed(f"compute_loss must return one number and the model the chapter's outputs ({error}).",
                       "keep call() as it is and return ops.mean(...) of one value per image.")
@@ -187,7 +180,7 @@ def _chapter_03() -> dict[str, Any]:
 def _training_steps(model: Any) -> int:
     """How many steps the model's optimizer has taken: 0 for a model never compiled or never fitted."""
     try:
-        return int(_as_numpy(model.optimizer.iterations))
+        return int(as_numpy(model.optimizer.iterations))
     except Exception:  # no optimizer (never compiled), or not a Keras model at all
         return 0
 
@@ -200,7 +193,7 @@ def _measured_terms(model: Any, images: np.ndarray) -> dict[str, tuple[float, fl
     second = vae_nats(model.encoder, model.decoder, images, seed=1)
     terms = {}
     for term in ("neg_elbo", "reconstruction", "kl"):
-        values, again = _as_numpy(first[term]), _as_numpy(second[term])
+        values, again = as_numpy(first[term]), as_numpy(second[term])
         monte_carlo = float(np.std(again - values) / np.sqrt(2 * len(values)))
         terms[term] = (float(values.mean()), 5 * monte_carlo + 1e-3 * (1 + abs(float(values.mean()))))
     return terms
@@ -211,7 +204,7 @@ def check_beta_sweep(sweep: Mapping[float, Mapping[str, float]], models: Mapping
     """Check a β sweep {β: {'neg_elbo', 'reconstruction', 'kl'}} against the models {β: VAE} it reports on: each model
     trained with its β, all alike; the numbers measured on the images; KL falling and reconstruction rising with β."""
     try:
-        rows = {float(beta): {key: float(np.mean(_as_numpy(row[key]))) for key in ("neg_elbo", "reconstruction", "kl")}
+        rows = {float(beta): {key: float(np.mean(as_numpy(row[key]))) for key in ("neg_elbo", "reconstruction", "kl")}
                 for beta, row in sweep.items()}
         models = {float(beta): model for beta, model in models.items()}
         images = np.asarray(images, dtype="float32")
@@ -354,7 +347,7 @@ def check_encoder_shapes(encoder, channels: Sequence[int], pooling: bool = False
     if not isinstance(outputs, (list, tuple)) or len(outputs) != 2:
         return failed("the encoder should return two tensors, z_mean and z_log_var.",
                       "keep the chapter's two heads: keras.Model(images, [z_mean, z_log_var]).")
-    shapes = [tuple(_as_numpy(output).shape) for output in outputs]
+    shapes = [tuple(as_numpy(output).shape) for output in outputs]
     if any(shape != (3, latent_dim) for shape in shapes):
         return failed(f"for 3 images the encoder's outputs have shapes {shapes}; expected (3, {latent_dim}) twice.",
                       "keep the latent size and the Flatten and Dense layers of the chapter.")
@@ -405,7 +398,7 @@ def check_importance_weighted_nats(estimate_function: Callable) -> CheckResult:
         if problem is not None:
             return problem
         try:
-            values = _as_numpy(values)
+            values = as_numpy(values)
         except Exception as error:  # whatever the student returned
             return failed(f"the estimate is not an array of numbers ({error}).", "return one value per image (row).")
         if values.shape != expected.shape:
